@@ -1,0 +1,1 @@
+"""The ``overcast`` command."""

@@ -1,0 +1,161 @@
+"""Preparing a cloud: migrations, keys, bootstrap data, clouds.yaml and openrc."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from overcast.cmd.services import SERVICES
+from overcast.common.config import Settings
+from overcast.identity.bootstrap import Account, CatalogService, bootstrap
+from overcast.identity.service import IdentityService
+
+
+@dataclass(frozen=True)
+class Credentials:
+    admin_password: str
+    demo_password: str
+
+
+@dataclass(frozen=True)
+class Prepared:
+    credentials: Credentials
+    clouds_yaml: Path
+    openrc: Path
+
+
+def credentials(settings: Settings) -> Credentials:
+    """Configured passwords, or ones generated on first start and kept in ``secrets.json``."""
+    path = settings.data_dir / "secrets.json"
+    stored: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
+    changed = False
+    for key in ("admin_password", "demo_password"):
+        if key not in stored:
+            stored[key] = secrets.token_urlsafe(18)
+            changed = True
+    if changed:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        _write_private(path, json.dumps(stored, indent=2) + "\n")
+    boot = settings.bootstrap
+    return Credentials(
+        admin_password=boot.admin_password or stored["admin_password"],
+        demo_password=boot.demo_password or stored["demo_password"],
+    )
+
+
+async def upgrade_databases(settings: Settings) -> None:
+    identity = IdentityService(settings)
+    try:
+        await identity.migrate()
+    finally:
+        await identity.close()
+
+
+async def run_bootstrap(settings: Settings, names: Sequence[str]) -> Credentials:
+    creds = credentials(settings)
+    boot = settings.bootstrap
+    identity = IdentityService(settings)
+    try:
+        await identity.migrate()
+        identity.setup_keys()
+        await bootstrap(
+            identity,
+            admin=Account(
+                boot.admin_username,
+                creds.admin_password,
+                boot.admin_project,
+                "admin",
+                enforce_password=boot.admin_password is not None,
+            ),
+            demo=Account(
+                boot.demo_username,
+                creds.demo_password,
+                boot.demo_project,
+                "member",
+                enforce_password=boot.demo_password is not None,
+            ),
+            region=boot.region,
+            catalog=[
+                CatalogService(
+                    SERVICES[n].catalog_type, SERVICES[n].catalog_name, SERVICES[n].url(settings)
+                )
+                for n in names
+            ],
+        )
+    finally:
+        await identity.close()
+    return creds
+
+
+async def prepare(settings: Settings, names: Sequence[str]) -> Prepared:
+    creds = await run_bootstrap(settings, names)
+    clouds = write_clouds_yaml(settings, creds)
+    openrc = write_openrc(settings, creds)
+    return Prepared(creds, clouds, openrc)
+
+
+def _cloud(settings: Settings, user: str, password: str, project: str) -> dict[str, object]:
+    return {
+        "auth": {
+            "auth_url": SERVICES["identity"].url(settings).rstrip("/"),
+            "username": user,
+            "password": password,
+            "project_name": project,
+            "user_domain_name": "Default",
+            "project_domain_name": "Default",
+        },
+        "region_name": settings.bootstrap.region,
+        "interface": "public",
+        "identity_api_version": 3,
+    }
+
+
+def write_clouds_yaml(settings: Settings, creds: Credentials) -> Path:
+    boot = settings.bootstrap
+    document = {
+        "clouds": {
+            "overcast-admin": _cloud(
+                settings, boot.admin_username, creds.admin_password, boot.admin_project
+            ),
+            "overcast-demo": _cloud(
+                settings, boot.demo_username, creds.demo_password, boot.demo_project
+            ),
+        }
+    }
+    path = settings.data_dir / "clouds.yaml"
+    _write_private(path, yaml.safe_dump(document, sort_keys=False))
+    return path
+
+
+def write_openrc(settings: Settings, creds: Credentials) -> Path:
+    boot = settings.bootstrap
+    lines = [
+        "# Source me: . openrc   (admin credentials of this Overcast cloud)",
+        f"export OS_AUTH_URL={SERVICES['identity'].url(settings).rstrip('/')}",
+        f"export OS_USERNAME={boot.admin_username}",
+        f"export OS_PASSWORD={creds.admin_password}",
+        f"export OS_PROJECT_NAME={boot.admin_project}",
+        "export OS_USER_DOMAIN_NAME=Default",
+        "export OS_PROJECT_DOMAIN_NAME=Default",
+        f"export OS_REGION_NAME={boot.region}",
+        "export OS_INTERFACE=public",
+        "export OS_IDENTITY_API_VERSION=3",
+        "",
+    ]
+    path = settings.data_dir / "openrc"
+    _write_private(path, "\n".join(lines))
+    return path
+
+
+def _write_private(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+    os.replace(tmp, path)

@@ -1,0 +1,132 @@
+"""The middlewares every API runs, outermost first (see ``app.MIDDLEWARE_ORDER``)."""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from overcast.common import metrics
+from overcast.common.api.errors import APIError, ErrorStyle
+from overcast.common.auth.context import RequestContext
+from overcast.common.logging import request_id_var
+from overcast.common.policy import Enforcer
+
+LOG = logging.getLogger(__name__)
+ACCESS_LOG = logging.getLogger("overcast.access")
+REQUEST_ID_HEADER = b"x-openstack-request-id"
+
+
+class RequestIdMiddleware:
+    """Gives every request an id and a :class:`RequestContext`; returns the id as a header."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = f"req-{uuid.uuid4()}"
+        request_id_var.set(request_id)
+        scope.setdefault("state", {})["context"] = RequestContext(request_id=request_id)
+        header = (REQUEST_ID_HEADER, request_id.encode())
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), header]
+            await send(message)
+
+        await self.app(scope, receive, send_with_id)
+
+
+class ErrorMiddleware:
+    """Turns any exception that escapes the app into the service's OpenStack error body."""
+
+    def __init__(self, app: ASGIApp, errors: ErrorStyle) -> None:
+        self.app = app
+        self.errors = errors
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception as exc:
+            if started:
+                LOG.exception("error after the response started")
+                raise
+            error = exc if isinstance(exc, APIError) else APIError()
+            if not isinstance(exc, APIError):
+                LOG.exception("unhandled error for %s %s", scope["method"], scope["path"])
+            await send_error(send, error, self.errors)
+
+
+async def send_error(send: Send, error: APIError, errors: ErrorStyle) -> None:
+    body, extra = errors.render(error)
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    headers += [(k.lower().encode(), v.encode()) for k, v in extra.items()]
+    await send({"type": "http.response.start", "status": error.status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+class PolicyMiddleware:
+    """Binds the service's policy enforcer to the request context, for ``context.can()``."""
+
+    def __init__(self, app: ASGIApp, enforcer: Enforcer) -> None:
+        self.app = app
+        self.enforcer = enforcer
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            scope["state"]["context"].enforcer = self.enforcer
+        await self.app(scope, receive, send)
+
+
+class AccessMiddleware:
+    """Counts and times every request for Prometheus, and logs it when asked to."""
+
+    def __init__(self, app: ASGIApp, service: str, access_log: bool = False) -> None:
+        self.app = app
+        self.service = service
+        self.access_log = access_log
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        status = 500
+
+        async def observing_send(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, observing_send)
+        finally:
+            elapsed = time.perf_counter() - start
+            route = getattr(scope.get("route"), "path", "<unmatched>")
+            metrics.observe(self.service, scope["method"], route, status, elapsed)
+            if self.access_log:
+                ACCESS_LOG.info(
+                    "%s %s %s %d %.1fms",
+                    self.service,
+                    scope["method"],
+                    scope["path"],
+                    status,
+                    elapsed * 1000,
+                )

@@ -1,0 +1,197 @@
+"""Typed settings, loaded from a TOML file plus ``OVERCAST_*`` environment variables.
+
+There is no global settings object: the command line loads one :class:`Settings`
+and passes it into every service constructor.
+
+Environment variables name a field by its path, sections joined by ``__``::
+
+    OVERCAST_DATA_DIR=/srv/overcast
+    OVERCAST_IDENTITY__PORT=5001
+    OVERCAST_IDENTITY__SECURITY_COMPLIANCE__LOCKOUT_FAILURE_ATTEMPTS=3
+
+A value that starts with ``{`` or ``[`` is read as JSON (for mappings and lists).
+The environment wins over the file, and the file over the defaults.
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+ENV_PREFIX = "OVERCAST_"
+ENV_SECTION_SEPARATOR = "__"
+CONFIG_ENV = "OVERCAST_CONFIG"
+
+
+class ConfigError(Exception):
+    """The configuration file or environment holds a value that is not valid."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ServerSettings(_Section):
+    host: str = "127.0.0.1"
+    """Address the API servers bind to."""
+    public_host: str | None = None
+    """Host name put into catalog URLs and links; defaults to ``host``."""
+    workers: int = Field(default=1, ge=1, le=64)
+    """Number of worker processes serving the APIs."""
+    access_log: bool = False
+
+    @property
+    def advertised_host(self) -> str:
+        if self.public_host:
+            return self.public_host
+        return "127.0.0.1" if self.host in ("0.0.0.0", "::") else self.host
+
+
+class DatabaseSettings(_Section):
+    url: str = ""
+    """SQLAlchemy URL shared by every service. Empty: one SQLite file per service
+    under the data directory. PostgreSQL: ``postgresql+asyncpg://user@host/db``."""
+    schema_name: str | None = Field(default=None, alias="schema")
+    """PostgreSQL schema to use instead of ``public`` (created when missing)."""
+    pool_size: int = Field(default=5, ge=1)
+    sqlite_busy_timeout_ms: int = Field(default=60_000, ge=0)
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class SecurityComplianceSettings(_Section):
+    """Keystone's ``[security_compliance]`` options; zero turns a rule off."""
+
+    lockout_failure_attempts: int = Field(default=0, ge=0)
+    lockout_duration: int = Field(default=1800, ge=0)
+    """Seconds a locked-out user stays locked."""
+    unique_last_password_count: int = Field(default=0, ge=0)
+    minimum_password_age: int = Field(default=0, ge=0)
+    """Days before a user may change their own password again."""
+    password_expires_days: int = Field(default=0, ge=0)
+    change_password_upon_first_use: bool = False
+    password_regex: str | None = None
+    password_regex_description: str | None = None
+
+
+class IdentitySettings(_Section):
+    port: int = Field(default=5000, ge=0, le=65535)
+    token_expiration: int = Field(default=3600, ge=60)
+    """Seconds a token is valid for."""
+    allow_expired_window: int = Field(default=172_800, ge=0)
+    password_hash_algorithm: Literal["bcrypt", "argon2"] = "bcrypt"
+    password_hash_rounds: int = Field(default=12, ge=4, le=20)
+    """bcrypt cost (log2 rounds), or argon2 time cost."""
+    max_password_length: int = Field(default=4096, ge=8)
+    max_active_keys: int = Field(default=3, ge=2)
+    list_limit: int | None = Field(default=None, ge=1)
+    security_compliance: SecurityComplianceSettings = SecurityComplianceSettings()
+    policy: dict[str, str] = {}
+    """Policy rule overrides: rule name to check string."""
+    cache_size: int = Field(default=20_000, ge=0)
+    """Validated tokens kept per worker process."""
+
+
+class BootstrapSettings(_Section):
+    region: str = "RegionOne"
+    admin_username: str = "admin"
+    admin_password: str | None = None
+    """None: a random password is generated on first start and kept in the data directory."""
+    admin_project: str = "admin"
+    demo_username: str = "demo"
+    demo_password: str | None = None
+    demo_project: str = "demo"
+
+
+class Settings(_Section):
+    data_dir: Path = Path("data")
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    server: ServerSettings = ServerSettings()
+    database: DatabaseSettings = DatabaseSettings()
+    identity: IdentitySettings = IdentitySettings()
+    bootstrap: BootstrapSettings = BootstrapSettings()
+
+    @classmethod
+    def load(
+        cls,
+        config_file: Path | None = None,
+        environ: Mapping[str, str] | None = None,
+        **overrides: Any,
+    ) -> Settings:
+        """Build settings from defaults, then ``config_file``, then ``environ``, then ``overrides``.
+
+        :raises ConfigError: when a value is missing, unknown or of the wrong type.
+        """
+        environ = environ or {}
+        if config_file is None and environ.get(CONFIG_ENV):
+            config_file = Path(environ[CONFIG_ENV])
+        data: dict[str, Any] = {}
+        if config_file is not None:
+            data = _read_toml(config_file)
+        _deep_merge(data, _from_environ(environ))
+        _deep_merge(data, overrides)
+        try:
+            return cls.model_validate(data)
+        except ValidationError as exc:
+            raise ConfigError(_describe(exc)) from exc
+
+    def service_url(self, port: int, path: str = "") -> str:
+        return f"http://{self.server.advertised_host}:{port}{path}"
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as f:
+            return tomllib.load(f)
+    except FileNotFoundError as exc:
+        raise ConfigError(f"configuration file {path} does not exist") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"configuration file {path} is not valid TOML: {exc}") from exc
+
+
+def _from_environ(environ: Mapping[str, str]) -> dict[str, Any]:
+    tree: dict[str, Any] = {}
+    for name, raw in environ.items():
+        if not name.startswith(ENV_PREFIX) or name == CONFIG_ENV:
+            continue
+        path = name[len(ENV_PREFIX) :].lower().split(ENV_SECTION_SEPARATOR)
+        node = tree
+        for key in path[:-1]:
+            node = node.setdefault(key, {})
+            if not isinstance(node, dict):
+                raise ConfigError(f"{name} conflicts with another OVERCAST_ variable")
+        node[path[-1]] = _parse_env_value(name, raw)
+    return tree
+
+
+def _parse_env_value(name: str, raw: str) -> Any:
+    if raw[:1] in ("{", "["):
+        try:
+            return json.loads(raw)
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"{name} looks like JSON but is not valid: {exc}") from exc
+    return raw
+
+
+def _deep_merge(into: dict[str, Any], other: Mapping[str, Any]) -> None:
+    for key, value in other.items():
+        current = into.get(key)
+        if isinstance(current, dict) and isinstance(value, Mapping):
+            _deep_merge(current, value)
+        elif isinstance(value, BaseModel):
+            into[key] = value.model_dump(by_alias=True)
+        else:
+            into[key] = value
+
+
+def _describe(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors():
+        where = ".".join(str(p) for p in err["loc"])
+        parts.append(f"{where}: {err['msg']}")
+    return "invalid configuration: " + "; ".join(parts)

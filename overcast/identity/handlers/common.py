@@ -1,0 +1,124 @@
+"""What every identity handler needs: the service, URLs, list filters and pagination."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Annotated, Any, TypeVar
+
+from fastapi import Depends, Request
+from sqlalchemy import ColumnElement, Select, false, true
+
+from overcast.common.api.errors import BadRequest
+from overcast.common.api.pagination import Page, next_link, paginate
+from overcast.identity.service import IdentityService
+from overcast.identity.tokens.provider import TokenProvider
+
+T = TypeVar("T")
+
+FALSE_STRINGS = ("0", "false", "f", "no", "n", "off")
+
+
+def get_identity(request: Request) -> IdentityService:
+    service: IdentityService = request.app.state.identity
+    return service
+
+
+def get_tokens(request: Request) -> TokenProvider:
+    provider: TokenProvider = request.app.state.tokens
+    return provider
+
+
+def get_base(request: Request) -> str:
+    """The API's own root URL as the client reached it, for links."""
+    return f"{request.url.scheme}://{request.url.netloc}"
+
+
+Identity = Annotated[IdentityService, Depends(get_identity)]
+Tokens = Annotated[TokenProvider, Depends(get_tokens)]
+Base = Annotated[str, Depends(get_base)]
+
+
+def self_url(request: Request) -> str:
+    return str(request.url)
+
+
+def truthy(value: str) -> bool:
+    """Keystone's reading of a boolean query parameter."""
+    return value.strip().lower() not in FALSE_STRINGS
+
+
+def bool_filter(request: Request, name: str, column: Any) -> ColumnElement[bool] | None:
+    raw = request.query_params.get(name)
+    if raw is None:
+        return None
+    clause: ColumnElement[bool] = column.is_(true()) if truthy(raw) else column.is_(false())
+    return clause
+
+
+def name_filters(request: Request, column: Any, field: str = "name") -> list[ColumnElement[bool]]:
+    """``name=x`` and Keystone's inexact forms ``name__contains`` / ``__icontains`` /
+    ``__startswith`` / ``__istartswith`` / ``__endswith`` / ``__iendswith``."""
+    clauses: list[ColumnElement[bool]] = []
+    query = request.query_params
+    if field in query:
+        clauses.append(column == query[field])
+    for suffix, build in _INEXACT.items():
+        value = query.get(f"{field}__{suffix}")
+        if value is not None:
+            clauses.append(build(column, value))
+    return clauses
+
+
+def _escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+_INEXACT: dict[str, Callable[[Any, str], ColumnElement[bool]]] = {
+    "contains": lambda c, v: c.like(f"%{_escape(v)}%", escape="\\"),
+    "icontains": lambda c, v: c.ilike(f"%{_escape(v)}%", escape="\\"),
+    "startswith": lambda c, v: c.like(f"{_escape(v)}%", escape="\\"),
+    "istartswith": lambda c, v: c.ilike(f"{_escape(v)}%", escape="\\"),
+    "endswith": lambda c, v: c.like(f"%{_escape(v)}", escape="\\"),
+    "iendswith": lambda c, v: c.ilike(f"%{_escape(v)}", escape="\\"),
+}
+
+
+def page_of(request: Request, service: IdentityService) -> Page:
+    return Page.from_query(request.query_params, max_limit=service.conf.list_limit)
+
+
+def sql_page(stmt: Select[Any], column: Any, page: Page) -> Select[Any]:
+    """Order by ``column``, start after the marker, fetch one more than the limit."""
+    stmt = stmt.order_by(column)
+    if page.marker is not None:
+        stmt = stmt.where(column > page.marker)
+    if page.limit is not None:
+        stmt = stmt.limit(page.limit + 1)
+    return stmt
+
+
+def cut_page(
+    request: Request, rows: Sequence[T], page: Page, key: Callable[[T], str]
+) -> tuple[list[T], str | None]:
+    """Trim a fetched page to its limit; the ``next`` link when more follow."""
+    if page.limit is None or len(rows) <= page.limit:
+        return list(rows), None
+    kept = list(rows[: page.limit])
+    base = f"{request.url.scheme}://{request.url.netloc}{request.url.path}"
+    return kept, next_link(base, request.query_params, key(kept[-1]), page.limit)
+
+
+def in_memory_page(
+    request: Request, items: Sequence[T], page: Page, key: Callable[[T], str]
+) -> tuple[list[T], str | None]:
+    """Pagination over a list already in memory (and in its final order)."""
+    kept, more = paginate(items, page, key)
+    if not more:
+        return kept, None
+    base = f"{request.url.scheme}://{request.url.netloc}{request.url.path}"
+    return kept, next_link(base, request.query_params, key(kept[-1]), page.limit)
+
+
+def require_body_id_match(path_id: str, body_id: str | None, kind: str) -> None:
+    if body_id is not None and body_id != path_id:
+        raise BadRequest(f"The {kind} id in the body does not match the URL.")

@@ -1,0 +1,1 @@
+"""Fernet-style tokens: encrypted payloads, no token rows in the database."""

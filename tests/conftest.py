@@ -1,0 +1,46 @@
+"""Fixtures shared by every test tier."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from overcast.common.config import Settings
+
+POSTGRES_URL = os.environ.get(
+    "OVERCAST_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+)
+FAST_HASHING = {"password_hash_rounds": 4}
+"""bcrypt's cheapest cost, for tests: the production default (12) costs ~0.25 s a hash."""
+
+
+def make_settings(data_dir: Path, **overrides: Any) -> Settings:
+    identity = {**FAST_HASHING, **overrides.pop("identity", {})}
+    return Settings.load(None, {}, data_dir=data_dir, identity=identity, **overrides)
+
+
+class PostgresSchema:
+    """A throw-away schema in the test database, dropped afterwards."""
+
+    def __init__(self) -> None:
+        self.name = f"overcast_test_{uuid.uuid4().hex[:12]}"
+
+    async def drop(self) -> None:
+        engine = create_async_engine(POSTGRES_URL)
+        async with engine.begin() as conn:
+            await conn.execute(text(f'DROP SCHEMA IF EXISTS "{self.name}" CASCADE'))
+        await engine.dispose()
+
+
+@pytest.fixture
+async def pg_schema() -> AsyncIterator[PostgresSchema]:
+    schema = PostgresSchema()
+    yield schema
+    await schema.drop()
