@@ -94,7 +94,7 @@ async def _check_history(
     count = service.conf.security_compliance.unique_last_password_count
     if count <= 1:
         return
-    for old in history[: count - 1]:
+    for old in history[:count]:
         if await service.hasher.verify(password, old.hash):
             raise BadRequest(
                 "The new password cannot be identical to a previous password. The total number "

@@ -119,6 +119,13 @@ def in_memory_page(
     return kept, next_link(base, request.query_params, key(kept[-1]), page.limit)
 
 
+def filter_target(**values: str | None) -> dict[str, Any]:
+    """A policy target from list filters. A filter that was not given is left out, not set
+    to None: ``domain_id:%(target.domain_id)s`` must fail (not compare "None" with "None")
+    for a project-scoped caller who names no domain."""
+    return {k: v for k, v in values.items() if v is not None}
+
+
 def require_body_id_match(path_id: str, body_id: str | None, kind: str) -> None:
     if body_id is not None and body_id != path_id:
         raise BadRequest(f"The {kind} id in the body does not match the URL.")

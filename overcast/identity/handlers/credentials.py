@@ -134,8 +134,8 @@ async def update_credential(
     async with identity.writing() as session:
         row = await _fetch(session, ctx, "identity:update_credential", credential_id)
         blob = changes.get("blob") or _open(identity, row)
-        if row.type == "ec2" and _credential_id("ec2", blob) != row.id:
-            raise BadRequest("The access key of an ec2 credential cannot change.")
+        if (changes.get("type") or row.type) == "ec2":
+            _ec2_access(blob)
         if changes.get("user_id") is not None:
             row.user_id = changes["user_id"]
         if changes.get("type") is not None:

@@ -15,6 +15,7 @@ from overcast.identity.handlers.common import (
     Identity,
     bool_filter,
     cut_page,
+    filter_target,
     name_filters,
     page_of,
     self_url,
@@ -64,9 +65,8 @@ async def create_domain(
 async def list_domains(
     request: Request, ctx: Context, identity: Identity, base: Base
 ) -> JSONResponse:
-    ctx.enforce(
-        "identity:list_domains", {"target": {"domain": {"id": ctx.require_auth().domain_id}}}
-    )
+    domain_id = ctx.require_auth().domain_id
+    ctx.enforce("identity:list_domains", {"target": {"domain": filter_target(id=domain_id)}})
     page = page_of(request, identity)
     clauses = [models.Project.is_domain.is_(True), *name_filters(request, models.Project.name)]
     enabled = bool_filter(request, "enabled", models.Project.enabled)

@@ -43,7 +43,8 @@ class Shape:
 
     def rule(self, action: str) -> str:
         if self.target == "system":
-            return f"identity:{action}_system_grant_for_{self.actor}"
+            noun = "grants" if action == "list" else "grant"
+            return f"identity:{action}_system_{noun}_for_{self.actor}"
         return f"identity:{action}_grant" if action != "list" else "identity:list_grants"
 
 

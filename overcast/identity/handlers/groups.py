@@ -19,6 +19,7 @@ from overcast.identity.handlers.common import (
     Base,
     Identity,
     cut_page,
+    filter_target,
     name_filters,
     page_of,
     self_url,
@@ -84,7 +85,8 @@ async def list_groups(
 ) -> JSONResponse:
     query = request.query_params
     ctx.enforce(
-        "identity:list_groups", {"target": {"group": {"domain_id": query.get("domain_id")}}}
+        "identity:list_groups",
+        {"target": {"group": filter_target(domain_id=query.get("domain_id"))}},
     )
     page = page_of(request, identity)
     clauses = name_filters(request, models.Group.name)

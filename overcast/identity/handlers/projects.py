@@ -20,6 +20,7 @@ from overcast.identity.handlers.common import (
     Identity,
     bool_filter,
     cut_page,
+    filter_target,
     name_filters,
     page_of,
     self_url,
@@ -121,7 +122,9 @@ async def list_projects(
     request: Request, ctx: Context, identity: Identity, base: Base
 ) -> JSONResponse:
     query = request.query_params
-    ctx.enforce("identity:list_projects", {"target": {"domain_id": query.get("domain_id")}})
+    ctx.enforce(
+        "identity:list_projects", {"target": filter_target(domain_id=query.get("domain_id"))}
+    )
     page = page_of(request, identity)
     clauses = _filters(request)
     async with identity.db.read() as session:

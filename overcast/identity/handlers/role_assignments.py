@@ -22,6 +22,7 @@ from overcast.identity.assignments import RoleGraph
 from overcast.identity.handlers.common import (
     Base,
     Identity,
+    filter_target,
     in_memory_page,
     page_of,
     self_url,
@@ -72,7 +73,9 @@ async def list_role_assignments(
 ) -> JSONResponse:
     query = request.query_params
     domain_filter = query.get("scope.domain.id")
-    ctx.enforce("identity:list_role_assignments", {"target": {"domain_id": domain_filter}})
+    ctx.enforce(
+        "identity:list_role_assignments", {"target": filter_target(domain_id=domain_filter)}
+    )
     if "scope.project.id" in query and domain_filter:
         raise BadRequest("Specify only one of scope.project.id and scope.domain.id.")
     if "user.id" in query and "group.id" in query and "effective" in query:

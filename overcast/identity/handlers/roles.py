@@ -170,9 +170,10 @@ async def create_implied_role(
         )
         if implied.name in PROHIBITED_IMPLIED:
             raise Forbidden(f"{implied.name} is prohibited as an implied role.")
-        if implied.domain_id not in (GLOBAL_ROLE, prior.domain_id):
+        if implied.domain_id != GLOBAL_ROLE and prior.domain_id == GLOBAL_ROLE:
             raise Forbidden(
-                f"Role {implied_id} is domain-specific and cannot be implied by role {prior_id}."
+                f"Role {implied_id} is domain-specific and cannot be implied by the global "
+                f"role {prior_id}."
             )
         graph = await RoleGraph.load(session)
         if prior_id in graph.expand([implied_id]):

@@ -115,12 +115,13 @@ async def _find_role(session: AsyncSession, ref: RoleRef) -> models.Role:
 async def _fetch(
     session: AsyncSession, ctx: RequestContext, rule: str, trust_id: str
 ) -> models.Trust:
+    """The trust, then the policy check: unlike most resources, a missing trust is a 404
+    whoever asks (as in Keystone)."""
     row = await session.get(models.Trust, trust_id)
-    if row is not None and row.deleted_at is not None:
-        row = None
-    ctx.enforce(rule, target(row))
-    if row is None:
+    if row is None or row.deleted_at is not None:
+        ctx.require_auth()
         raise NotFound(f"Could not find trust: {trust_id}.")
+    ctx.enforce(rule, target(row))
     return row
 
 

@@ -19,6 +19,7 @@ from overcast.identity.handlers.common import (
     Identity,
     bool_filter,
     cut_page,
+    filter_target,
     name_filters,
     page_of,
     self_url,
@@ -106,7 +107,7 @@ async def list_users(
     request: Request, ctx: Context, identity: Identity, base: Base
 ) -> JSONResponse:
     query = request.query_params
-    ctx.enforce("identity:list_users", {"target": {"domain_id": query.get("domain_id")}})
+    ctx.enforce("identity:list_users", {"target": filter_target(domain_id=query.get("domain_id"))})
     page = page_of(request, identity)
     clauses = name_filters(request, models.User.name)
     if "domain_id" in query:

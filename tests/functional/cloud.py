@@ -1,0 +1,141 @@
+"""A real ``overcast up`` process on free ports, for functional tests, Tempest and benchmarks."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ADMIN_PASSWORD = "functional-admin-pw"
+DEMO_PASSWORD = "functional-demo-pw"
+OVERCAST = Path(sys.executable).with_name("overcast")
+
+
+class CloudFailed(RuntimeError):
+    """The cloud process exited or never answered."""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@dataclass
+class RunningCloud:
+    auth_url: str
+    admin_password: str
+    demo_password: str = ""
+    data_dir: Path | None = None
+    process: subprocess.Popen[bytes] | None = None
+    env: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def external(cls, auth_url: str, admin_password: str) -> RunningCloud:
+        return cls(auth_url.rstrip("/"), admin_password)
+
+    @property
+    def clouds_yaml(self) -> Path:
+        assert self.data_dir is not None
+        return self.data_dir / "clouds.yaml"
+
+    @property
+    def log(self) -> Path:
+        assert self.data_dir is not None
+        return self.data_dir / "overcast.log"
+
+    def admin_token(self) -> tuple[str, dict[str, Any]]:
+        body = {
+            "auth": {
+                "identity": {
+                    "methods": ["password"],
+                    "password": {
+                        "user": {
+                            "name": "admin",
+                            "domain": {"id": "default"},
+                            "password": self.admin_password,
+                        }
+                    },
+                },
+                "scope": {"project": {"name": "admin", "domain": {"id": "default"}}},
+            }
+        }
+        response = httpx.post(f"{self.auth_url}/auth/tokens", json=body, timeout=30)
+        response.raise_for_status()
+        return response.headers["X-Subject-Token"], response.json()["token"]
+
+    def catalog_types(self) -> list[str]:
+        _, token = self.admin_token()
+        return [entry["type"] for entry in token["catalog"]]
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGINT)
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def start_cloud(
+    data_dir: Path,
+    *,
+    workers: int = 1,
+    compliance: dict[str, Any] | None = None,
+    env: dict[str, str] | None = None,
+    timeout: float = 90,
+) -> RunningCloud:
+    """``overcast up`` on ``data_dir`` with a free identity port; returns once it answers."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    environ = {
+        **os.environ,
+        "OVERCAST_IDENTITY__PORT": str(port),
+        "OVERCAST_BOOTSTRAP__ADMIN_PASSWORD": ADMIN_PASSWORD,
+        "OVERCAST_BOOTSTRAP__DEMO_PASSWORD": DEMO_PASSWORD,
+        **(env or {}),
+    }
+    if compliance:
+        environ["OVERCAST_IDENTITY__SECURITY_COMPLIANCE"] = json.dumps(compliance)
+    log = (data_dir / "overcast.log").open("ab")
+    process = subprocess.Popen(
+        [str(OVERCAST), "up", "--data-dir", str(data_dir), "--workers", str(workers)],
+        env=environ,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    cloud = RunningCloud(
+        f"http://127.0.0.1:{port}/v3", ADMIN_PASSWORD, DEMO_PASSWORD, data_dir, process, environ
+    )
+    _wait(cloud, timeout)
+    return cloud
+
+
+def _wait(cloud: RunningCloud, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    assert cloud.process is not None
+    while time.monotonic() < deadline:
+        if cloud.process.poll() is not None:
+            raise CloudFailed(
+                f"overcast exited with {cloud.process.returncode}:\n{cloud.log.read_text()}"
+            )
+        try:
+            if httpx.get(cloud.auth_url, timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    cloud.stop()
+    raise CloudFailed(f"overcast did not answer within {timeout} s:\n{cloud.log.read_text()}")
