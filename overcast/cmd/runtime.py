@@ -13,7 +13,7 @@ import uvloop
 from overcast.cmd.services import SERVICES
 from overcast.common import logging as overcast_logging
 from overcast.common.config import Settings
-from overcast.common.server import bind, run_workers, serve_apps
+from overcast.common.server import bind, bind_group, run_workers, serve_apps
 
 
 def serve(settings: Settings, names: Sequence[str], workers: int | None = None) -> None:
@@ -22,15 +22,18 @@ def serve(settings: Settings, names: Sequence[str], workers: int | None = None) 
     :raises overcast.common.server.PortInUse: when a port is taken.
     """
     count = workers or settings.server.workers
-    sockets = [bind(settings.server.host, SERVICES[n].port(settings)) for n in names]
+    host = settings.server.host
     if count == 1:
-        worker_main(settings, list(names), sockets)
+        worker_main(settings, list(names), [bind(host, SERVICES[n].port(settings)) for n in names])
         return
+    groups = [bind_group(host, SERVICES[n].port(settings), count) for n in names]
+    per_worker = [[group[i] for group in groups] for i in range(count)]
     metrics_dir = settings.data_dir / "run" / "metrics"
     shutil.rmtree(metrics_dir, ignore_errors=True)
     metrics_dir.mkdir(parents=True)
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir.resolve())
-    run_workers(worker_main, (settings, list(names), sockets), count, name="overcast-worker")
+    args = [(settings, list(names), sockets) for sockets in per_worker]
+    run_workers(worker_main, args, name="overcast-worker")
 
 
 def worker_main(settings: Settings, names: list[str], sockets: list[socket.socket]) -> None:

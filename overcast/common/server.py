@@ -1,9 +1,11 @@
 """Serving ASGI apps on pre-bound sockets, in this process or in several worker processes.
 
-The parent binds every listening socket once and hands them to the workers,
-which all ``accept()`` on them, so the kernel spreads connections across
-workers. A worker that dies unexpectedly is replaced. ``SIGINT``/``SIGTERM``
-stop the parent, which stops the workers and waits for them.
+With several workers, the parent binds one ``SO_REUSEPORT`` socket per worker
+and port, and hands each worker its own: the kernel then spreads incoming
+connections evenly across workers (a single shared socket lets whichever
+process wakes first take most of them). A worker that dies is replaced on the
+same sockets, so no port is ever closed. ``SIGINT``/``SIGTERM`` stop the parent,
+which stops the workers and waits for them.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ class PortInUse(Exception):
     """A port to listen on is taken by another process."""
 
 
-def bind(host: str, port: int) -> socket.socket:
+def bind(host: str, port: int, *, reuse_port: bool = False) -> socket.socket:
     """A listening TCP socket, shareable with child processes.
 
     :raises PortInUse: when the address is taken.
@@ -39,6 +41,8 @@ def bind(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if reuse_port:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     try:
         sock.bind((host, port))
     except OSError as exc:
@@ -47,6 +51,18 @@ def bind(host: str, port: int) -> socket.socket:
     sock.listen(BACKLOG)
     sock.set_inheritable(True)
     return sock
+
+
+def bind_group(host: str, port: int, count: int) -> list[socket.socket]:
+    """``count`` ``SO_REUSEPORT`` sockets on one port, one per worker.
+
+    The port is first bound plainly and released, so that a port already served
+    by another process (even one using ``SO_REUSEPORT``) is refused, not shared.
+
+    :raises PortInUse: when the address is taken.
+    """
+    bind(host, port).close()
+    return [bind(host, port, reuse_port=True) for _ in range(count)]
 
 
 class _Server(uvicorn.Server):
@@ -88,14 +104,17 @@ async def serve_apps(apps: Sequence[tuple[ASGIApp, socket.socket]]) -> None:
 
 
 def run_workers(
-    target: Callable[..., None], args: tuple[Any, ...], workers: int, *, name: str = "worker"
+    target: Callable[..., None], args: Sequence[tuple[Any, ...]], *, name: str = "worker"
 ) -> None:
-    """Run ``target(*args)`` in ``workers`` spawned processes until told to stop."""
+    """Run ``target(*args[i])`` in one spawned process per entry of ``args`` until told to stop."""
     context = multiprocessing.get_context("spawn")
     stopping = False
+    workers = len(args)
 
     def start(index: int) -> multiprocessing.process.BaseProcess:
-        process = context.Process(target=target, args=args, name=f"{name}-{index}", daemon=False)
+        process = context.Process(
+            target=target, args=args[index], name=f"{name}-{index}", daemon=False
+        )
         process.start()
         return process
 

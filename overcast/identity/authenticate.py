@@ -237,11 +237,18 @@ class Authenticator:
                 if scope.system != {"all": True}:
                     raise BadRequest('The only system scope is {"all": true}.')
                 return ScopeKey(user_id, system="all")
+            trust = None
             if scope.OS_TRUST_trust is not None:
-                return await self._trust_scope(session, user_id, scope.OS_TRUST_trust.id)
-        return ScopeKey(user_id)
+                trust = await self._usable_trust(session, user_id, scope.OS_TRUST_trust.id)
+        if trust is None:
+            return ScopeKey(user_id)
+        if trust.remaining_uses is not None:
+            await self._use_trust(trust)
+        return ScopeKey(user_id, project_id=trust.project_id, trust_id=trust.id)
 
-    async def _trust_scope(self, session: AsyncSession, user_id: str, trust_id: str) -> ScopeKey:
+    async def _usable_trust(
+        self, session: AsyncSession, user_id: str, trust_id: str
+    ) -> models.Trust:
         trust = await session.get(models.Trust, trust_id)
         now = self.service.clock.now()
         if trust is None or trust.deleted_at is not None:
@@ -250,9 +257,7 @@ class Authenticator:
             raise Forbidden("The user is not the trustee of this trust.")
         if trust.expires_at is not None and trust.expires_at <= now:
             raise Unauthorized(f"The trust {trust_id} has expired.")
-        if trust.remaining_uses is not None:
-            await self._use_trust(trust)
-        return ScopeKey(user_id, project_id=trust.project_id, trust_id=trust.id)
+        return trust
 
     async def _use_trust(self, trust: models.Trust) -> None:
         async with self.service.writing() as session:

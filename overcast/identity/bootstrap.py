@@ -154,9 +154,8 @@ async def _user(session: AsyncSession, service: IdentityService, account: Accoun
         )
         session.add(row)
         await session.flush()
-        await compliance.set_password(
-            service, session, row, account.password, self_service=False, revoke=False
-        )
+        new = await compliance.prepare(service, account.password, user_id=None, self_service=False)
+        await compliance.store(service, session, row, new, revoke=False)
     elif account.enforce_password:
         current = await session.scalar(
             select(models.Password)
@@ -165,9 +164,10 @@ async def _user(session: AsyncSession, service: IdentityService, account: Accoun
             .limit(1)
         )
         if current is None or not await service.hasher.verify(account.password, current.hash):
-            await compliance.set_password(
-                service, session, row, account.password, self_service=False
+            new = await compliance.prepare(
+                service, account.password, user_id=None, self_service=False
             )
+            await compliance.store(service, session, row, new)
     return row
 
 

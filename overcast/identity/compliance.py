@@ -11,6 +11,7 @@ administrators resetting it.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select
@@ -22,47 +23,70 @@ from overcast.identity.service import IdentityService
 from overcast.identity.tokens.provider import revocation
 
 
-async def set_password(
-    service: IdentityService,
-    session: AsyncSession,
-    user: models.User,
-    password: str,
-    *,
-    self_service: bool,
-    revoke: bool = True,
-) -> None:
-    """Give ``user`` a new password (hashed), enforcing the rules; revoke their tokens.
+@dataclass(frozen=True)
+class NewPassword:
+    """A password that passed the rules, already hashed."""
+
+    hash: str
+    self_service: bool
+
+
+async def prepare(
+    service: IdentityService, password: str, *, user_id: str | None, self_service: bool
+) -> NewPassword:
+    """Check ``password`` against the rules and hash it.
+
+    This is the slow part (bcrypt), so it runs *before* the write transaction:
+    a write transaction on SQLite holds the database's only write lock.
 
     :raises BadRequest: when the password breaks a rule.
     """
-    rules = service.conf.security_compliance
-    now = service.clock.now()
     check_strength(service, password)
-    history = list(
-        await session.scalars(
-            select(models.Password)
-            .where(models.Password.user_id == user.id)
-            .order_by(models.Password.id.desc())
-        )
-    )
-    if self_service and history:
-        _check_minimum_age(service, history[0], now)
-        await _check_history(service, history, password)
+    if self_service and user_id is not None:
+        async with service.db.read() as session:
+            history = await _history(session, user_id)
+        if history:
+            _check_minimum_age(service, history[0], service.clock.now())
+            await _check_history(service, history, password)
+    return NewPassword(await service.hasher.hash(password), self_service)
+
+
+async def store(
+    service: IdentityService,
+    session: AsyncSession,
+    user: models.User,
+    new: NewPassword,
+    *,
+    revoke: bool = True,
+) -> None:
+    """Make ``new`` the user's password (inside a write transaction); revoke their tokens."""
+    now = service.clock.now()
+    history = await _history(session, user.id)
     session.add(
         models.Password(
             user_id=user.id,
-            hash=await service.hasher.hash(password),
+            hash=new.hash,
             created_at=now,
-            expires_at=_expiry(service, user, now, self_service=self_service),
-            self_service=self_service,
+            expires_at=_expiry(service, user, now, self_service=new.self_service),
+            self_service=new.self_service,
         )
     )
-    keep = max(rules.unique_last_password_count, 1)
+    keep = max(service.conf.security_compliance.unique_last_password_count, 1)
     stale = [p.id for p in history[keep - 1 :]]
     if stale:
         await session.execute(delete(models.Password).where(models.Password.id.in_(stale)))
     if revoke:
         session.add(revocation(now, user_id=user.id))
+
+
+async def _history(session: AsyncSession, user_id: str) -> list[models.Password]:
+    return list(
+        await session.scalars(
+            select(models.Password)
+            .where(models.Password.user_id == user_id)
+            .order_by(models.Password.id.desc())
+        )
+    )
 
 
 def check_strength(service: IdentityService, password: str) -> None:

@@ -8,12 +8,18 @@ multi-worker Keystone on SQLite drops requests. So writes here begin with
 ``busy_timeout``), while reads run concurrently thanks to WAL. Inside one process
 the writer engine has a single connection, so writers queue in asyncio instead
 of in threads blocked on the file lock.
+
+A task that holds a connection must not ask the same pool for another: with
+enough such tasks at once the pool runs dry and every one of them waits for
+ever. ``read()`` and ``write()`` refuse such nesting at once with
+:class:`NestedSession` instead.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +33,10 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from overcast.common.config import Settings
+
+
+class NestedSession(RuntimeError):
+    """A task asked a pool for a connection while already holding one from it."""
 
 
 def database_url(settings: Settings, service: str) -> str:
@@ -58,6 +68,9 @@ class Database:
             self._reader = self._writer = self._server_engine(pool_size)
         self._read_sessions = async_sessionmaker(self._reader, expire_on_commit=False)
         self._write_sessions = async_sessionmaker(self._writer, expire_on_commit=False)
+        self._held: ContextVar[frozenset[int]] = ContextVar(
+            f"db-held-{id(self)}", default=frozenset()
+        )
 
     @classmethod
     def for_service(cls, settings: Settings, service: str) -> Database:
@@ -77,15 +90,34 @@ class Database:
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
-        """A read-only transaction (it is rolled back at the end)."""
-        async with self._read_sessions() as session:
-            yield session
+        """A read-only transaction (it is rolled back at the end).
+
+        :raises NestedSession: when this task already holds a connection of the same pool.
+        """
+        with self._holding(self._reader):
+            async with self._read_sessions() as session:
+                yield session
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:
-        """A read-write transaction, committed when the block ends without an exception."""
-        async with self._write_sessions() as session, session.begin():
-            yield session
+        """A read-write transaction, committed when the block ends without an exception.
+
+        :raises NestedSession: when this task already holds a connection of the same pool.
+        """
+        with self._holding(self._writer):
+            async with self._write_sessions() as session, session.begin():
+                yield session
+
+    @contextmanager
+    def _holding(self, engine: AsyncEngine) -> Iterator[None]:
+        held = self._held.get()
+        if id(engine) in held:
+            raise NestedSession("a session of this pool is already open in this task")
+        token = self._held.set(held | {id(engine)})
+        try:
+            yield
+        finally:
+            self._held.reset(token)
 
     async def dispose(self) -> None:
         await self._reader.dispose()

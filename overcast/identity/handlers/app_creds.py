@@ -15,6 +15,7 @@ from overcast.common.api.errors import BadRequest, Forbidden, NotFound
 from overcast.common.auth.context import AuthInfo
 from overcast.common.ids import new_id
 from overcast.identity import lookups, models, views
+from overcast.identity.assignments import RoleGraph
 from overcast.identity.handlers.common import Base, Identity, self_url
 from overcast.identity.schemas import AccessRuleIn, AppCredCreateRequest, RoleRef
 from overcast.identity.service import IdentityService
@@ -34,6 +35,8 @@ async def create_application_credential(
 ) -> JSONResponse:
     auth = ctx.require_auth()
     ctx.enforce("identity:create_application_credential", _user_target(user_id))
+    if auth.user_id != user_id:
+        raise Forbidden("Cannot create an application credential for another user.")
     if auth.application_credential_id:
         await _require_unrestricted(identity, auth.application_credential_id)
     spec = body.application_credential
@@ -42,12 +45,14 @@ async def create_application_credential(
     if spec.expires_at is not None and spec.expires_at <= identity.clock.now():
         raise BadRequest("The expiration time of an application credential must be in the future.")
     secret = spec.secret or secrets.token_urlsafe(64)
+    secret_hash = await identity.hasher.hash(secret)
+    graph = await identity.role_graph()
     async with identity.writing() as session:
-        roles = await _delegated_roles(session, auth, spec.roles)
+        roles = await _delegated_roles(session, graph, auth, spec.roles)
         row = models.ApplicationCredential(
             id=new_id(),
             name=spec.name,
-            secret_hash=await identity.hasher.hash(secret),
+            secret_hash=secret_hash,
             description=spec.description,
             user_id=user_id,
             project_id=auth.project_id,
@@ -76,23 +81,22 @@ async def _require_unrestricted(identity: IdentityService, app_cred_id: str) -> 
 
 
 async def _delegated_roles(
-    session: AsyncSession, auth: AuthInfo, wanted: list[RoleRef] | None
+    session: AsyncSession, graph: RoleGraph, auth: AuthInfo, wanted: list[RoleRef] | None
 ) -> list[models.Role]:
-    """The roles to delegate: the token's, or the requested subset of them."""
-    held = dict(zip(auth.role_ids, auth.roles, strict=True))
-    if wanted is None:
-        ids = list(held)
+    """The roles to delegate: the token's; or those requested plus the roles they imply,
+    every one of which must be in the token."""
+    held = set(auth.role_ids)
+    if not wanted:
+        ids = held
     else:
-        ids = []
-        by_name = {name: rid for rid, name in held.items()}
-        for ref in wanted:
-            role_id = ref.id or by_name.get(ref.name or "")
-            if role_id is None or role_id not in held:
-                raise Forbidden(
-                    f"Role {ref.id or ref.name} is not one the user holds on project "
-                    f"{auth.project_id}; it cannot be delegated."
-                )
-            ids.append(role_id)
+        by_name = {role.name: role.id for role in graph.roles.values() if role.id in held}
+        asked = [ref.id or by_name.get(ref.name or "", ref.name or "") for ref in wanted]
+        ids = graph.expand(asked) | (set(asked) - set(graph.roles))
+        if not ids <= held:
+            raise BadRequest(
+                "Invalid application credential: cannot create an application credential "
+                "with a role the token does not carry."
+            )
     rows = await session.scalars(select(models.Role).where(models.Role.id.in_(ids)))
     return sorted(rows, key=lambda r: r.name)
 

@@ -68,6 +68,11 @@ async def create_user(
     spec = body.user
     domain_id = spec.domain_id or default_domain(auth)
     ctx.enforce("identity:create_user", {"target": {"user": {"domain_id": domain_id}}})
+    password = None
+    if spec.password is not None:
+        password = await compliance.prepare(
+            identity, spec.password, user_id=None, self_service=False
+        )
     async with identity.writing() as session:
         await lookups.domain(session, domain_id)
         await _check_default_project(session, spec.default_project_id)
@@ -85,10 +90,8 @@ async def create_user(
         )
         session.add(row)
         await lookups.flush_or_conflict(session, duplicate_user(spec.name, domain_id))
-        if spec.password is not None:
-            await compliance.set_password(
-                identity, session, row, spec.password, self_service=False, revoke=False
-            )
+        if password is not None:
+            await compliance.store(identity, session, row, password, revoke=False)
             await session.flush()
         user = await render(session, base, row)
     return json_response({"user": user}, status=201)
@@ -138,6 +141,13 @@ async def update_user(
     if "domain_id" in extras:
         raise BadRequest("Update of `domain_id` is not allowed.")
     changes = spec.model_dump(exclude_unset=True, exclude=set(spec.model_extra or {}))
+    password = None
+    if changes.get("password") is not None:
+        async with identity.db.read() as session:
+            await fetch(session, ctx, "identity:update_user", user_id)
+        password = await compliance.prepare(
+            identity, changes["password"], user_id=user_id, self_service=False
+        )
     async with identity.writing() as session:
         row = await fetch(session, ctx, "identity:update_user", user_id)
         if "default_project_id" in changes:
@@ -155,10 +165,8 @@ async def update_user(
         if changes.get("enabled") is False:
             session.add(revocation(identity.clock.now(), user_id=row.id))
         await lookups.flush_or_conflict(session, duplicate_user(row.name, row.domain_id))
-        if changes.get("password") is not None:
-            await compliance.set_password(
-                identity, session, row, changes["password"], self_service=False
-            )
+        if password is not None:
+            await compliance.store(identity, session, row, password)
             await session.flush()
         user = await render(session, base, row)
     return json_response({"user": user})
@@ -190,11 +198,12 @@ async def change_password(
     """A user changes their own password; the original password is the proof, no token needed."""
     spec = body.user
     await _verify_original(identity, user_id, spec.original_password)
+    password = await compliance.prepare(identity, spec.password, user_id=user_id, self_service=True)
     async with identity.writing() as session:
         row = await lookups.user(session, user_id)
         if row.options.get("lock_password"):
             raise BadRequest(f"The password of user {user_id} is locked and cannot be changed.")
-        await compliance.set_password(identity, session, row, spec.password, self_service=True)
+        await compliance.store(identity, session, row, password)
     return empty_response()
 
 

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from overcast.identity import assignments, catalog, models
+from overcast.identity.assignments import RoleGraph
 from overcast.identity.models import ROOT_DOMAIN
 from overcast.identity.service import IdentityService
 
@@ -85,9 +86,13 @@ async def resolve(service: IdentityService, key: ScopeKey) -> ScopeData:
     """
 
     async def load() -> ScopeData | TokenInvalid:
+        # Shared pieces first: never hold a connection while asking the pool for another.
+        graph = await service.role_graph()
+        scoped = bool(key.project_id or key.domain_id or key.system)
+        entries = await service.catalog_entries() if scoped else []
         async with service.db.read() as session:
             try:
-                return await _load(service, session, key)
+                return await _load(service, session, key, graph, entries)
             except TokenInvalid as exc:
                 return exc
 
@@ -97,7 +102,13 @@ async def resolve(service: IdentityService, key: ScopeKey) -> ScopeData:
     return result
 
 
-async def _load(service: IdentityService, session: AsyncSession, key: ScopeKey) -> ScopeData:
+async def _load(
+    service: IdentityService,
+    session: AsyncSession,
+    key: ScopeKey,
+    graph: RoleGraph,
+    entries: Sequence[catalog.CatalogEntry],
+) -> ScopeData:
     now = service.clock.now()
     user = await _enabled_user(session, key.user_id)
     presented = user
@@ -128,7 +139,6 @@ async def _load(service: IdentityService, session: AsyncSession, key: ScopeKey) 
     if key.app_cred_id:
         app_ref, app_roles = await _app_cred(session, key.app_cred_id, now)
         role_filter = app_roles
-    graph = await service.role_graph()
     project_ref = domain_ref = None
     role_rows: list[models.Role] = []
     if key.project_id:
@@ -153,7 +163,6 @@ async def _load(service: IdentityService, session: AsyncSession, key: ScopeKey) 
     if scoped and not role_rows:
         raise TokenInvalid("the user has no roles on the scope")
     user_domain = await session.get(models.Project, presented.domain_id)
-    entries = await service.catalog_entries() if scoped else []
     return ScopeData(
         user=Ref(
             presented.id,
