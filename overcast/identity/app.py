@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
-
-from overcast.common.api import make_app
+from overcast.common.api import ApiApp, make_app
 from overcast.common.api.errors import ErrorStyle, Unauthorized, keystone_error
 from overcast.common.auth.context import AuthInfo
 from overcast.identity.handlers import ROUTERS
@@ -26,7 +24,7 @@ class LocalValidator:
             raise Unauthorized() from None
 
 
-def make_identity_app(service: IdentityService) -> FastAPI:
+def make_identity_app(service: IdentityService) -> ApiApp:
     provider = TokenProvider(service)
     public = service.settings.service_url(service.conf.port, "/v3")
     return make_app(

@@ -6,13 +6,15 @@ lockout configured, consecutive failures lock the account for a while.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from overcast.common.api.errors import BadRequest, Forbidden, NotFound, Unauthorized
+from overcast.common.api.errors import APIError, BadRequest, Forbidden, NotFound, Unauthorized
 from overcast.identity import assignments, lookups, models
 from overcast.identity.models import ROOT_DOMAIN
 from overcast.identity.schemas import (
@@ -29,6 +31,7 @@ from overcast.identity.tokens.provider import TokenProvider, ValidToken
 from overcast.identity.tokens.scope import ScopeKey, TokenInvalid
 
 SUPPORTED_METHODS = ("password", "token", "application_credential")
+T = TypeVar("T")
 
 
 @dataclass
@@ -223,28 +226,52 @@ class Authenticator:
             )
         if scope == "unscoped":
             return ScopeKey(user_id)
-        async with self.service.db.read() as session:
-            if scope is None:
-                return await _default_scope(session, user_id)
-            assert isinstance(scope, Scope)
-            if scope.project is not None:
-                project = await _scope_project(session, scope.project)
-                return ScopeKey(user_id, project_id=project.id)
-            if scope.domain is not None:
-                domain = await _scope_domain(session, scope.domain)
-                return ScopeKey(user_id, domain_id=domain.id)
-            if scope.system is not None:
-                if scope.system != {"all": True}:
-                    raise BadRequest('The only system scope is {"all": true}.')
-                return ScopeKey(user_id, system="all")
-            trust = None
-            if scope.OS_TRUST_trust is not None:
-                trust = await self._usable_trust(session, user_id, scope.OS_TRUST_trust.id)
-        if trust is None:
+        if scope is None:
+            return await self._cached(
+                ("default-scope", user_id), lambda s: _default_scope(s, user_id)
+            )
+        assert isinstance(scope, Scope)
+        if scope.project is not None:
+            ref = scope.project
+            domain = ref.domain or DomainRef()
+            project_id = await self._cached(
+                ("project-ref", ref.id, ref.name, domain.id, domain.name),
+                lambda s: _scope_project(s, ref),
+            )
+            return ScopeKey(user_id, project_id=project_id)
+        if scope.domain is not None:
+            domain_ref = scope.domain
+            domain_id = await self._cached(
+                ("domain-ref", domain_ref.id, domain_ref.name),
+                lambda s: _scope_domain(s, domain_ref),
+            )
+            return ScopeKey(user_id, domain_id=domain_id)
+        if scope.system is not None:
+            if scope.system != {"all": True}:
+                raise BadRequest('The only system scope is {"all": true}.')
+            return ScopeKey(user_id, system="all")
+        if scope.OS_TRUST_trust is None:
             return ScopeKey(user_id)
+        async with self.service.db.read() as session:
+            trust = await self._usable_trust(session, user_id, scope.OS_TRUST_trust.id)
         if trust.remaining_uses is not None:
             await self._use_trust(trust)
         return ScopeKey(user_id, project_id=trust.project_id, trust_id=trust.id)
+
+    async def _cached(self, key: Hashable, resolve: Callable[[AsyncSession], Awaitable[T]]) -> T:
+        """``resolve``'s answer (or its error), kept until the next identity change."""
+
+        async def load() -> T | APIError:
+            async with self.service.db.read() as session:
+                try:
+                    return await resolve(session)
+                except APIError as exc:
+                    return exc
+
+        result = await self.service.cache.get_or_load(key, load)
+        if isinstance(result, APIError):
+            raise type(result)(result.message)
+        return result
 
     async def _usable_trust(
         self, session: AsyncSession, user_id: str, trust_id: str
@@ -327,7 +354,7 @@ async def _find_app_cred(
     )
 
 
-async def _scope_project(session: AsyncSession, ref: ProjectScope) -> models.Project:
+async def _scope_project(session: AsyncSession, ref: ProjectScope) -> str:
     project: models.Project | None
     if ref.id:
         project = await session.get(models.Project, ref.id)
@@ -346,16 +373,16 @@ async def _scope_project(session: AsyncSession, ref: ProjectScope) -> models.Pro
         raise Unauthorized(f"Could not find project: {ref.id or ref.name}.")
     if not project.enabled:
         raise Unauthorized(f"Project is disabled: {project.id}.")
-    return project
+    return project.id
 
 
-async def _scope_domain(session: AsyncSession, ref: DomainRef) -> models.Project:
+async def _scope_domain(session: AsyncSession, ref: DomainRef) -> str:
     domain = await _find_domain(session, ref)
     if domain is None:
         raise Unauthorized(f"Could not find domain: {ref.id or ref.name}.")
     if not domain.enabled:
         raise Unauthorized(f"Domain is disabled: {domain.id}.")
-    return domain
+    return domain.id
 
 
 async def _default_scope(session: AsyncSession, user_id: str) -> ScopeKey:

@@ -1,16 +1,255 @@
-"""A FastAPI router whose read routes also answer HEAD, as OpenStack's APIs do."""
+"""Routes as data, and a dispatcher that finds one in time proportional to the path's depth.
+
+A service declares its routes with a :class:`Router` (one decorator per handler)::
+
+    router = Router(prefix="/v3/projects")
+
+    @router.get("/{project_id}")
+    async def get_project(project_id: str, ctx: Context, identity: Identity) -> Response: ...
+
+A handler's parameters are worked out once, when it is registered:
+
+* a name that appears in the path (``{project_id}``) receives that path segment;
+* a parameter annotated with a pydantic model receives the JSON body, validated;
+* ``request: Request`` receives the Starlette request;
+* ``Annotated[T, Inject(fn)]`` receives ``fn(request)`` (the request context, a service ...).
+
+``GET`` routes answer ``HEAD`` as well; a path that exists with other methods
+answers 405 with ``Allow``; a trailing slash is ignored.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+import inspect
+import re
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Annotated, Any, get_args, get_origin, get_type_hints
 
-from fastapi import APIRouter
+import orjson
+import pydantic
+from starlette.requests import Request
+from starlette.responses import Response
 
-Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
+from overcast.common.api.errors import MethodNotAllowed, NotFound, ValidationError
+
+Handler = Callable[..., Awaitable[Response]]
+_PARAM = re.compile(r"^\{(\w+)\}$")
 
 
-class Router(APIRouter):
-    def read(self, path: str, **kwargs: Any) -> Decorator:
-        """A ``GET`` route that answers ``HEAD`` too (the server drops the body)."""
-        return self.api_route(path, methods=["GET", "HEAD"], **kwargs)
+@dataclass(frozen=True)
+class Inject:
+    """Marks a handler parameter filled by ``provide(request)``."""
+
+    provide: Callable[[Request], Any]
+
+
+@dataclass
+class Route:
+    method: str
+    path: str
+    handler: Handler
+    status: int = 200
+    body: type[pydantic.BaseModel] | None = None
+    summary: str = ""
+    _binders: list[tuple[str, Callable[[Request, dict[str, str], Any], Any]]] = field(
+        default_factory=list, repr=False
+    )
+
+    @property
+    def params(self) -> list[str]:
+        return [m.group(1) for part in self.path.split("/") if (m := _PARAM.match(part))]
+
+    def bind(self) -> None:
+        """Work out, once, how to fill each of the handler's parameters."""
+        hints = get_type_hints(self.handler, include_extras=True)
+        path_params = set(self.params)
+        for name in inspect.signature(self.handler).parameters:
+            self._binders.append((name, self._binder(name, hints.get(name), path_params)))
+
+    def _binder(
+        self, name: str, hint: Any, path_params: set[str]
+    ) -> Callable[[Request, dict[str, str], Any], Any]:
+        if name in path_params:
+            return lambda request, params, body: params[name]
+        if hint is Request:
+            return lambda request, params, body: request
+        if get_origin(hint) is Annotated:
+            for meta in get_args(hint)[1:]:
+                if isinstance(meta, Inject):
+                    provide = meta.provide
+                    return lambda request, params, body: provide(request)
+        if isinstance(hint, type) and issubclass(hint, pydantic.BaseModel):
+            self.body = hint
+            return lambda request, params, body: body
+        raise TypeError(f"{self.handler.__qualname__}: cannot fill parameter {name!r}")
+
+    async def __call__(self, request: Request, params: dict[str, str]) -> Response:
+        body = await read_body(request, self.body) if self.body is not None else None
+        kwargs = {name: bind(request, params, body) for name, bind in self._binders}
+        return await self.handler(**kwargs)
+
+
+async def read_body(request: Request, model: type[pydantic.BaseModel]) -> pydantic.BaseModel:
+    """The request body parsed as JSON and validated against ``model``.
+
+    :raises ValidationError: when the body is empty, not JSON, or not what ``model`` says.
+    """
+    raw = await request.body()
+    if not raw.strip():
+        raise ValidationError("Expecting to find a JSON request body; the body is empty.")
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        raise ValidationError(
+            "Expecting to find valid JSON in request body. The server could not comply with "
+            "the request since it is either malformed or otherwise incorrect."
+        ) from None
+    try:
+        return model.model_validate(data)
+    except pydantic.ValidationError as exc:
+        raise ValidationError(describe_errors(exc.errors())) from None
+
+
+def describe_errors(errors: Iterable[Mapping[str, Any]]) -> str:
+    """One sentence per problem, naming the field: ``Invalid input for field/attribute name...``."""
+    sentences = []
+    for err in errors:
+        where = ".".join(str(part) for part in err.get("loc", ())) or "body"
+        kind = err.get("type", "")
+        if kind == "missing":
+            sentences.append(f"'{where}' is a required property.")
+        elif kind == "extra_forbidden":
+            sentences.append(f"Additional properties are not allowed ('{where}' was unexpected).")
+        else:
+            value = repr(err.get("input"))[:80]
+            sentences.append(
+                f"Invalid input for field/attribute {where}. Value: {value}. {err.get('msg', '')}."
+            )
+    return " ".join(sentences) or "The request body is not valid."
+
+
+class Router:
+    """Collects routes; ``include`` merges another router's routes."""
+
+    def __init__(self, prefix: str = "") -> None:
+        self.prefix = prefix
+        self.routes: list[Route] = []
+
+    def add(self, method: str, path: str, handler: Handler, *, status: int = 200) -> Route:
+        route = Route(
+            method.upper(), self.prefix + path, handler, status, summary=_summary(handler)
+        )
+        route.bind()
+        self.routes.append(route)
+        return route
+
+    def _decorator(self, method: str, path: str, status: int) -> Callable[[Handler], Handler]:
+        def register(handler: Handler) -> Handler:
+            self.add(method, path, handler, status=status)
+            return handler
+
+        return register
+
+    def get(self, path: str, *, status: int = 200) -> Callable[[Handler], Handler]:
+        """A ``GET`` route, which answers ``HEAD`` too."""
+        return self._decorator("GET", path, status)
+
+    read = get
+
+    def head(self, path: str, *, status: int = 200) -> Callable[[Handler], Handler]:
+        return self._decorator("HEAD", path, status)
+
+    def post(self, path: str, *, status: int = 200) -> Callable[[Handler], Handler]:
+        return self._decorator("POST", path, status)
+
+    def put(self, path: str, *, status: int = 200) -> Callable[[Handler], Handler]:
+        return self._decorator("PUT", path, status)
+
+    def patch(self, path: str, *, status: int = 200) -> Callable[[Handler], Handler]:
+        return self._decorator("PATCH", path, status)
+
+    def delete(self, path: str, *, status: int = 200) -> Callable[[Handler], Handler]:
+        return self._decorator("DELETE", path, status)
+
+
+def _summary(handler: Handler) -> str:
+    doc = inspect.getdoc(handler) or handler.__name__.replace("_", " ")
+    return doc.splitlines()[0]
+
+
+class _Node:
+    __slots__ = ("literal", "methods", "param")
+
+    def __init__(self) -> None:
+        self.literal: dict[str, _Node] = {}
+        self.param: _Node | None = None
+        self.methods: dict[str, Route] = {}
+
+
+class Dispatcher:
+    """Finds the route for a path by walking a trie of its segments (literals before parameters)."""
+
+    def __init__(self, routes: Iterable[Route]) -> None:
+        self.routes = list(routes)
+        self._root = _Node()
+        for route in self.routes:
+            self._insert(route)
+
+    def _insert(self, route: Route) -> None:
+        node = self._root
+        for segment in _segments(route.path):
+            if _PARAM.match(segment):
+                if node.param is None:
+                    node.param = _Node()
+                node = node.param
+            else:
+                node = node.literal.setdefault(segment, _Node())
+        if route.method in node.methods:
+            raise ValueError(f"{route.method} {route.path} is declared twice")
+        node.methods[route.method] = route
+
+    def find(self, method: str, path: str) -> tuple[Route, dict[str, str]]:
+        """The route and its path parameters.
+
+        :raises NotFound: when no route has this path.
+        :raises MethodNotAllowed: when the path exists but not with this method.
+        """
+        values: list[str] = []
+        node = self._walk(self._root, _segments(path), 0, values)
+        if node is None:
+            raise NotFound()
+        route = node.methods.get(method)
+        if route is None and method == "HEAD":
+            route = node.methods.get("GET")
+        if route is None:
+            allowed = set(node.methods)
+            if "GET" in allowed:
+                allowed.add("HEAD")
+            raise MethodNotAllowed(headers={"Allow": ", ".join(sorted(allowed))})
+        return route, dict(zip(route.params, values, strict=True))
+
+    def _walk(
+        self, node: _Node, segments: list[str], index: int, values: list[str]
+    ) -> _Node | None:
+        """Depth-first, literal segments before parameters, backtracking on a dead end."""
+        if index == len(segments):
+            return node if node.methods else None
+        segment = segments[index]
+        child = node.literal.get(segment)
+        if child is not None:
+            found = self._walk(child, segments, index + 1, values)
+            if found is not None:
+                return found
+        if node.param is not None and segment:
+            values.append(segment)
+            found = self._walk(node.param, segments, index + 1, values)
+            if found is not None:
+                return found
+            values.pop()
+        return None
+
+
+def _segments(path: str) -> list[str]:
+    stripped = path.strip("/")
+    return stripped.split("/") if stripped else []

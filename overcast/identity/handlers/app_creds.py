@@ -5,9 +5,9 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from fastapi import Request
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import Request
 from starlette.responses import Response
 
 from overcast.common.api import Context, JSONResponse, Router, empty_response, json_response
@@ -29,7 +29,7 @@ def _user_target(user_id: str) -> dict[str, Any]:
     return {"user_id": user_id, "target": {"user": {"id": user_id}}}
 
 
-@router.post(APP_CREDS, status_code=201)
+@router.post(APP_CREDS, status=201)
 async def create_application_credential(
     user_id: str, body: AppCredCreateRequest, ctx: Context, identity: Identity, base: Base
 ) -> JSONResponse:
@@ -196,7 +196,7 @@ async def get_application_credential(
         return json_response({"application_credential": await _render(session, base, row)})
 
 
-@router.delete(APP_CREDS + "/{app_cred_id}", status_code=204)
+@router.delete(APP_CREDS + "/{app_cred_id}", status=204)
 async def delete_application_credential(
     user_id: str, app_cred_id: str, ctx: Context, identity: Identity
 ) -> Response:
@@ -243,7 +243,7 @@ async def get_access_rule(
     return json_response({"access_rule": views.access_rule(base, row)})
 
 
-@router.delete(RULES + "/{rule_id}", status_code=204)
+@router.delete(RULES + "/{rule_id}", status=204)
 async def delete_access_rule(
     user_id: str, rule_id: str, ctx: Context, identity: Identity
 ) -> Response:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import Request
 from sqlalchemy import select
+from starlette.requests import Request
 from starlette.responses import Response
 
 from overcast.common.api import Context, JSONResponse, Router, empty_response, json_response
@@ -20,7 +20,7 @@ from overcast.identity.tokens.scope import TokenInvalid
 router = Router(prefix="/v3/auth")
 
 
-@router.post("/tokens", status_code=201)
+@router.post("/tokens", status=201)
 async def issue_token(
     request: Request, body: AuthRequest, identity: Identity, tokens: Tokens
 ) -> JSONResponse:
@@ -56,7 +56,7 @@ async def check_token(request: Request, ctx: Context, tokens: Tokens) -> Respons
     return Response(status_code=200, headers={"X-Subject-Token": valid.token})
 
 
-@router.delete("/tokens", status_code=204)
+@router.delete("/tokens", status=204)
 async def revoke_token(
     request: Request, ctx: Context, identity: Identity, tokens: Tokens
 ) -> Response:

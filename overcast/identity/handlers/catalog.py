@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import Request
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import Request
 from starlette.responses import Response
 
 from overcast.common.api import Context, JSONResponse, Router, empty_response, json_response
@@ -64,14 +64,14 @@ async def _create_region(
     return json_response({"region": views.region(base, row)}, status=201)
 
 
-@router.post("/v3/regions", status_code=201)
+@router.post("/v3/regions", status=201)
 async def create_region(
     body: RegionCreateRequest, ctx: Context, identity: Identity, base: Base
 ) -> JSONResponse:
     return await _create_region(identity, ctx, body.region, body.region.id or new_id(), base)
 
 
-@router.put("/v3/regions/{region_id}", status_code=201)
+@router.put("/v3/regions/{region_id}", status=201)
 async def create_region_with_id(
     region_id: str, body: RegionCreateRequest, ctx: Context, identity: Identity, base: Base
 ) -> JSONResponse:
@@ -123,7 +123,7 @@ async def update_region(
     return json_response({"region": views.region(base, row)})
 
 
-@router.delete("/v3/regions/{region_id}", status_code=204)
+@router.delete("/v3/regions/{region_id}", status=204)
 async def delete_region(region_id: str, ctx: Context, identity: Identity) -> Response:
     ctx.enforce("identity:delete_region")
     async with identity.writing() as session:
@@ -145,7 +145,7 @@ async def delete_region(region_id: str, ctx: Context, identity: Identity) -> Res
 # -- services --------------------------------------------------------------------------
 
 
-@router.post("/v3/services", status_code=201)
+@router.post("/v3/services", status=201)
 async def create_service(
     body: ServiceCreateRequest, ctx: Context, identity: Identity, base: Base
 ) -> JSONResponse:
@@ -212,7 +212,7 @@ async def update_service(
     return json_response({"service": views.service(base, row)})
 
 
-@router.delete("/v3/services/{service_id}", status_code=204)
+@router.delete("/v3/services/{service_id}", status=204)
 async def delete_service(service_id: str, ctx: Context, identity: Identity) -> Response:
     ctx.enforce("identity:delete_service")
     async with identity.writing() as session:
@@ -240,7 +240,7 @@ async def _region_for_endpoint(
     return None
 
 
-@router.post("/v3/endpoints", status_code=201)
+@router.post("/v3/endpoints", status=201)
 async def create_endpoint(
     body: EndpointCreateRequest, ctx: Context, identity: Identity, base: Base
 ) -> JSONResponse:
@@ -316,7 +316,7 @@ async def update_endpoint(
     return json_response({"endpoint": views.endpoint(base, row)})
 
 
-@router.delete("/v3/endpoints/{endpoint_id}", status_code=204)
+@router.delete("/v3/endpoints/{endpoint_id}", status=204)
 async def delete_endpoint(endpoint_id: str, ctx: Context, identity: Identity) -> Response:
     ctx.enforce("identity:delete_endpoint")
     async with identity.writing() as session:

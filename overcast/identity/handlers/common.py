@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Annotated, Any, TypeVar
 
-from fastapi import Depends, Request
 from sqlalchemy import ColumnElement, Select, false, true
+from starlette.requests import Request
 
 from overcast.common.api.errors import BadRequest
 from overcast.common.api.pagination import Page, next_link, paginate
+from overcast.common.api.routing import Inject
 from overcast.identity.service import IdentityService
 from overcast.identity.tokens.provider import TokenProvider
 
@@ -18,24 +19,24 @@ T = TypeVar("T")
 FALSE_STRINGS = ("0", "false", "f", "no", "n", "off")
 
 
-def get_identity(request: Request) -> IdentityService:
+def identity_of(request: Request) -> IdentityService:
     service: IdentityService = request.app.state.identity
     return service
 
 
-def get_tokens(request: Request) -> TokenProvider:
+def tokens_of(request: Request) -> TokenProvider:
     provider: TokenProvider = request.app.state.tokens
     return provider
 
 
-def get_base(request: Request) -> str:
+def base_of(request: Request) -> str:
     """The API's own root URL as the client reached it, for links."""
     return f"{request.url.scheme}://{request.url.netloc}"
 
 
-Identity = Annotated[IdentityService, Depends(get_identity)]
-Tokens = Annotated[TokenProvider, Depends(get_tokens)]
-Base = Annotated[str, Depends(get_base)]
+Identity = Annotated[IdentityService, Inject(identity_of)]
+Tokens = Annotated[TokenProvider, Inject(tokens_of)]
+Base = Annotated[str, Inject(base_of)]
 
 
 def self_url(request: Request) -> str:

@@ -12,9 +12,9 @@ import json
 import uuid
 from typing import Any
 
-from fastapi import Request
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import Request
 from starlette.responses import Response
 
 from overcast.common.api import Context, JSONResponse, Router, empty_response, json_response
@@ -72,7 +72,7 @@ async def _fetch(
     return row
 
 
-@router.post("/v3/credentials", status_code=201)
+@router.post("/v3/credentials", status=201)
 async def create_credential(
     body: CredentialCreateRequest, ctx: Context, identity: Identity, base: Base
 ) -> JSONResponse:
@@ -148,7 +148,7 @@ async def update_credential(
     return json_response({"credential": views.credential(base, row, blob)})
 
 
-@router.delete("/v3/credentials/{credential_id}", status_code=204)
+@router.delete("/v3/credentials/{credential_id}", status=204)
 async def delete_credential(credential_id: str, ctx: Context, identity: Identity) -> Response:
     async with identity.writing() as session:
         row = await _fetch(session, ctx, "identity:delete_credential", credential_id)
@@ -161,7 +161,7 @@ async def delete_credential(credential_id: str, ctx: Context, identity: Identity
 EC2 = "/v3/users/{user_id}/credentials/OS-EC2"
 
 
-@router.post(EC2, status_code=201)
+@router.post(EC2, status=201)
 async def create_ec2_credential(
     user_id: str, body: Ec2CredentialCreate, ctx: Context, identity: Identity, base: Base
 ) -> JSONResponse:
@@ -220,7 +220,7 @@ async def get_ec2_credential(
     return json_response({"credential": views.ec2_credential(base, row, blob)})
 
 
-@router.delete(EC2 + "/{access}", status_code=204)
+@router.delete(EC2 + "/{access}", status=204)
 async def delete_ec2_credential(
     user_id: str, access: str, ctx: Context, identity: Identity
 ) -> Response:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import Request
+from starlette.requests import Request
 
 from overcast.common.api import JSONResponse, Router, json_response
 
@@ -34,6 +34,5 @@ async def list_versions(request: Request) -> JSONResponse:
 
 
 @router.read("/v3")
-@router.read("/v3/")
 async def show_version(request: Request) -> JSONResponse:
     return json_response({"version": version(_base(request))})

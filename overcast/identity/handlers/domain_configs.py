@@ -153,7 +153,7 @@ async def get_default_option(group: str, option: str, ctx: Context) -> JSONRespo
 # -- a domain's configuration --------------------------------------------------------------
 
 
-@router.put("/v3/domains/{domain_id}/config", status_code=201)
+@router.put("/v3/domains/{domain_id}/config", status=201)
 async def create_domain_config(
     domain_id: str, body: DomainConfigRequest, ctx: Context, identity: Identity
 ) -> JSONResponse:
@@ -270,19 +270,19 @@ async def _delete(
     return empty_response()
 
 
-@router.delete("/v3/domains/{domain_id}/config", status_code=204)
+@router.delete("/v3/domains/{domain_id}/config", status=204)
 async def delete_domain_config(domain_id: str, ctx: Context, identity: Identity) -> Response:
     return await _delete(identity, ctx, domain_id, None, None)
 
 
-@router.delete("/v3/domains/{domain_id}/config/{group}", status_code=204)
+@router.delete("/v3/domains/{domain_id}/config/{group}", status=204)
 async def delete_domain_config_group(
     domain_id: str, group: str, ctx: Context, identity: Identity
 ) -> Response:
     return await _delete(identity, ctx, domain_id, group, None)
 
 
-@router.delete("/v3/domains/{domain_id}/config/{group}/{option}", status_code=204)
+@router.delete("/v3/domains/{domain_id}/config/{group}/{option}", status=204)
 async def delete_domain_config_option(
     domain_id: str, group: str, option: str, ctx: Context, identity: Identity
 ) -> Response:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from fastapi import Request
 from sqlalchemy import select
+from starlette.requests import Request
 from starlette.responses import Response
 
 from overcast.common.api import Context, JSONResponse, Router, empty_response, json_response
@@ -36,7 +36,7 @@ def duplicate_domain(name: str) -> str:
     )
 
 
-@router.post("", status_code=201)
+@router.post("", status=201)
 async def create_domain(
     body: DomainCreateRequest, ctx: Context, identity: Identity, base: Base
 ) -> JSONResponse:
@@ -110,7 +110,7 @@ async def update_domain(
     return json_response({"domain": views.domain(base, row, current)})
 
 
-@router.delete("/{domain_id}", status_code=204)
+@router.delete("/{domain_id}", status=204)
 async def delete_domain(domain_id: str, ctx: Context, identity: Identity) -> Response:
     ctx.enforce("identity:delete_domain", {"target": {"domain": {"id": domain_id}}})
     async with identity.writing() as session:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import Request
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import Request
 from starlette.responses import Response
 
 from overcast.common.api import Context, JSONResponse, Router, empty_response, json_response
@@ -37,7 +37,7 @@ async def _matching_endpoints(
     )
 
 
-@router.post(GROUPS, status_code=201)
+@router.post(GROUPS, status=201)
 async def create_endpoint_group(
     body: EndpointGroupCreateRequest, ctx: Context, identity: Identity, base: Base
 ) -> JSONResponse:
@@ -98,7 +98,7 @@ async def update_endpoint_group(
     return json_response({"endpoint_group": views.endpoint_group(base, row)})
 
 
-@router.delete(GROUPS + "/{group_id}", status_code=204)
+@router.delete(GROUPS + "/{group_id}", status=204)
 async def delete_endpoint_group(group_id: str, ctx: Context, identity: Identity) -> Response:
     ctx.enforce("identity:delete_endpoint_group")
     async with identity.writing() as session:
@@ -141,7 +141,7 @@ async def _group_and_project(session: AsyncSession, group_id: str, project_id: s
     await lookups.project(session, project_id)
 
 
-@router.put(GROUPS + "/{group_id}/projects/{project_id}", status_code=204)
+@router.put(GROUPS + "/{group_id}/projects/{project_id}", status=204)
 async def add_group_to_project(
     group_id: str, project_id: str, ctx: Context, identity: Identity
 ) -> Response:
@@ -170,7 +170,7 @@ async def get_group_in_project(
     return json_response({"project": views.project(base, project, [])})
 
 
-@router.delete(GROUPS + "/{group_id}/projects/{project_id}", status_code=204)
+@router.delete(GROUPS + "/{group_id}/projects/{project_id}", status=204)
 async def remove_group_from_project(
     group_id: str, project_id: str, ctx: Context, identity: Identity
 ) -> Response:
@@ -201,7 +201,7 @@ async def list_groups_for_project(
     return json_response(views.collection("endpoint_groups", items, self_url(request)))
 
 
-@router.put("/projects/{project_id}/endpoints/{endpoint_id}", status_code=204)
+@router.put("/projects/{project_id}/endpoints/{endpoint_id}", status=204)
 async def add_endpoint_to_project(
     project_id: str, endpoint_id: str, ctx: Context, identity: Identity
 ) -> Response:
@@ -214,8 +214,8 @@ async def add_endpoint_to_project(
     return empty_response()
 
 
-@router.head("/projects/{project_id}/endpoints/{endpoint_id}", status_code=204)
-@router.get("/projects/{project_id}/endpoints/{endpoint_id}", status_code=204)
+@router.head("/projects/{project_id}/endpoints/{endpoint_id}", status=204)
+@router.get("/projects/{project_id}/endpoints/{endpoint_id}", status=204)
 async def check_endpoint_in_project(
     project_id: str, endpoint_id: str, ctx: Context, identity: Identity
 ) -> Response:
@@ -226,7 +226,7 @@ async def check_endpoint_in_project(
     return empty_response()
 
 
-@router.delete("/projects/{project_id}/endpoints/{endpoint_id}", status_code=204)
+@router.delete("/projects/{project_id}/endpoints/{endpoint_id}", status=204)
 async def remove_endpoint_from_project(
     project_id: str, endpoint_id: str, ctx: Context, identity: Identity
 ) -> Response:

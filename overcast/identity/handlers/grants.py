@@ -11,17 +11,17 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from fastapi import Request
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import Request
 from starlette.responses import Response
 
 from overcast.common.api import JSONResponse, Router, empty_response, json_response
-from overcast.common.api.app import get_context
+from overcast.common.api.app import context_of
 from overcast.common.api.errors import Forbidden, NotFound
 from overcast.common.auth.context import RequestContext
 from overcast.identity import assignments, models, views
-from overcast.identity.handlers.common import get_base, get_identity, self_url
+from overcast.identity.handlers.common import base_of, identity_of, self_url
 from overcast.identity.models import GLOBAL_ROLE, ROOT_DOMAIN
 from overcast.identity.service import IdentityService
 from overcast.identity.tokens.provider import revocation
@@ -223,8 +223,8 @@ def _one(shape: Shape, op: Op, status: int) -> Callable[..., Awaitable[Response]
     async def handler(request: Request) -> Response:
         params = request.path_params
         await op(
-            get_identity(request),
-            get_context(request),
+            identity_of(request),
+            context_of(request),
             shape,
             params["actor_id"],
             params.get("target_id", assignments.SYSTEM_TARGET),
@@ -239,12 +239,12 @@ def _many(shape: Shape) -> Callable[..., Awaitable[JSONResponse]]:
     async def handler(request: Request) -> JSONResponse:
         params = request.path_params
         roles = await list_roles(
-            get_identity(request),
-            get_context(request),
+            identity_of(request),
+            context_of(request),
             shape,
             params["actor_id"],
             params.get("target_id", assignments.SYSTEM_TARGET),
-            get_base(request),
+            base_of(request),
         )
         return json_response(views.collection("roles", roles, self_url(request)))
 
@@ -255,11 +255,11 @@ def _register(
     prefix: str, shape: Shape, *, one_suffix: str = "", list_path: str | None = None
 ) -> None:
     one = f"{prefix}/roles/{{role_id}}{one_suffix}"
-    router.add_api_route(one, _one(shape, grant, 204), methods=["PUT"], status_code=204)
-    router.add_api_route(one, _one(shape, check, 204), methods=["GET", "HEAD"], status_code=204)
-    router.add_api_route(one, _one(shape, revoke, 204), methods=["DELETE"], status_code=204)
+    router.add("PUT", one, _one(shape, grant, 204), status=204)
+    router.add("GET", one, _one(shape, check, 204), status=204)
+    router.add("DELETE", one, _one(shape, revoke, 204), status=204)
     if list_path is not None:
-        router.add_api_route(list_path, _many(shape), methods=["GET", "HEAD"])
+        router.add("GET", list_path, _many(shape))
 
 
 for _actor, _plural in (("user", "users"), ("group", "groups")):

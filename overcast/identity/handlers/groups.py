@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import Request
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import Request
 from starlette.responses import Response
 
 from overcast.common.api import Context, JSONResponse, Router, empty_response, json_response
@@ -58,7 +58,7 @@ async def fetch(
     return row
 
 
-@router.post("", status_code=201)
+@router.post("", status=201)
 async def create_group(
     body: GroupCreateRequest, ctx: Context, identity: Identity, base: Base
 ) -> JSONResponse:
@@ -127,7 +127,7 @@ async def update_group(
     return json_response({"group": views.group(base, row)})
 
 
-@router.delete("/{group_id}", status_code=204)
+@router.delete("/{group_id}", status=204)
 async def delete_group(group_id: str, ctx: Context, identity: Identity) -> Response:
     async with identity.writing() as session:
         await fetch(session, ctx, "identity:delete_group", group_id)
@@ -169,7 +169,7 @@ async def _member_pair(
         raise NotFound(f"Could not find user: {user_id}.")
 
 
-@router.put("/{group_id}/users/{user_id}", status_code=204)
+@router.put("/{group_id}/users/{user_id}", status=204)
 async def add_user_to_group(
     group_id: str, user_id: str, ctx: Context, identity: Identity
 ) -> Response:
@@ -180,8 +180,8 @@ async def add_user_to_group(
     return empty_response()
 
 
-@router.head("/{group_id}/users/{user_id}", status_code=204)
-@router.get("/{group_id}/users/{user_id}", status_code=204)
+@router.head("/{group_id}/users/{user_id}", status=204)
+@router.get("/{group_id}/users/{user_id}", status=204)
 async def check_user_in_group(
     group_id: str, user_id: str, ctx: Context, identity: Identity
 ) -> Response:
@@ -192,7 +192,7 @@ async def check_user_in_group(
     return empty_response()
 
 
-@router.delete("/{group_id}/users/{user_id}", status_code=204)
+@router.delete("/{group_id}/users/{user_id}", status=204)
 async def remove_user_from_group(
     group_id: str, user_id: str, ctx: Context, identity: Identity
 ) -> Response:

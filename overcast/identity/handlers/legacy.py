@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import secrets
 
-from fastapi import Request
 from sqlalchemy import select
+from starlette.requests import Request
 from starlette.responses import Response
 
 from overcast.common.api import Context, JSONResponse, Router, empty_response, json_response
@@ -22,7 +22,7 @@ from overcast.identity.schemas import (
 router = Router()
 
 
-@router.post("/v3/policies", status_code=201)
+@router.post("/v3/policies", status=201)
 async def create_policy(
     body: PolicyCreateRequest, ctx: Context, identity: Identity, base: Base
 ) -> JSONResponse:
@@ -75,7 +75,7 @@ async def update_policy(
     return json_response({"policy": views.policy(base, row)})
 
 
-@router.delete("/v3/policies/{policy_id}", status_code=204)
+@router.delete("/v3/policies/{policy_id}", status=204)
 async def delete_policy(policy_id: str, ctx: Context, identity: Identity) -> Response:
     ctx.enforce("identity:delete_policy")
     async with identity.writing() as session:
@@ -86,7 +86,7 @@ async def delete_policy(policy_id: str, ctx: Context, identity: Identity) -> Res
 CONSUMERS = "/v3/OS-OAUTH1/consumers"
 
 
-@router.post(CONSUMERS, status_code=201)
+@router.post(CONSUMERS, status=201)
 async def create_consumer(
     body: ConsumerCreateRequest, ctx: Context, identity: Identity, base: Base
 ) -> JSONResponse:
@@ -140,7 +140,7 @@ async def update_consumer(
     return json_response({"consumer": views.consumer(base, row)})
 
 
-@router.delete(CONSUMERS + "/{consumer_id}", status_code=204)
+@router.delete(CONSUMERS + "/{consumer_id}", status=204)
 async def delete_consumer(consumer_id: str, ctx: Context, identity: Identity) -> Response:
     ctx.enforce("identity:delete_consumer")
     async with identity.writing() as session:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from fastapi import Request
 from sqlalchemy import ColumnElement, delete, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import Request
 from starlette.responses import Response
 
 from overcast.common.api import Context, JSONResponse, Router, empty_response, json_response
@@ -61,7 +61,7 @@ def default_domain(auth: AuthInfo) -> str:
     return auth.domain_id or auth.project_domain_id or auth.user_domain_id
 
 
-@router.post("", status_code=201)
+@router.post("", status=201)
 async def create_project(
     body: ProjectCreateRequest, ctx: Context, identity: Identity, base: Base
 ) -> JSONResponse:
@@ -276,7 +276,7 @@ async def update_project(
     return json_response({"project": views.project(base, row, current)})
 
 
-@router.delete("/{project_id}", status_code=204)
+@router.delete("/{project_id}", status=204)
 async def delete_project(project_id: str, ctx: Context, identity: Identity) -> Response:
     async with identity.writing() as session:
         row = await session.get(models.Project, project_id)
@@ -340,7 +340,7 @@ async def update_project_tags(
     )
 
 
-@router.delete("/{project_id}/tags", status_code=204)
+@router.delete("/{project_id}/tags", status=204)
 async def delete_project_tags(project_id: str, ctx: Context, identity: Identity) -> Response:
     async with identity.writing() as session:
         await _tag_target(session, ctx, "identity:delete_project_tags", project_id)
@@ -348,7 +348,7 @@ async def delete_project_tags(project_id: str, ctx: Context, identity: Identity)
     return empty_response()
 
 
-@router.read("/{project_id}/tags/{tag}", status_code=204)
+@router.read("/{project_id}/tags/{tag}", status=204)
 async def get_project_tag(project_id: str, tag: str, ctx: Context, identity: Identity) -> Response:
     async with identity.db.read() as session:
         await _tag_target(session, ctx, "identity:get_project_tag", project_id)
@@ -357,7 +357,7 @@ async def get_project_tag(project_id: str, tag: str, ctx: Context, identity: Ide
     return empty_response()
 
 
-@router.put("/{project_id}/tags/{tag}", status_code=201)
+@router.put("/{project_id}/tags/{tag}", status=201)
 async def create_project_tag(
     request: Request, project_id: str, tag: str, ctx: Context, identity: Identity
 ) -> Response:
@@ -373,7 +373,7 @@ async def create_project_tag(
     return empty_response(201, headers={"Location": self_url(request)})
 
 
-@router.delete("/{project_id}/tags/{tag}", status_code=204)
+@router.delete("/{project_id}/tags/{tag}", status=204)
 async def delete_project_tag(
     project_id: str, tag: str, ctx: Context, identity: Identity
 ) -> Response:

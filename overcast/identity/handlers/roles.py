@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import Request
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import Request
 from starlette.responses import Response
 
 from overcast.common.api import Context, JSONResponse, Router, empty_response, json_response
@@ -60,7 +60,7 @@ async def fetch(
     return row
 
 
-@router.post("/v3/roles", status_code=201)
+@router.post("/v3/roles", status=201)
 async def create_role(
     body: RoleCreateRequest, ctx: Context, identity: Identity, base: Base
 ) -> JSONResponse:
@@ -133,7 +133,7 @@ async def update_role(
     return json_response({"role": views.role(base, row)})
 
 
-@router.delete("/v3/roles/{role_id}", status_code=204)
+@router.delete("/v3/roles/{role_id}", status=204)
 async def delete_role(role_id: str, ctx: Context, identity: Identity) -> Response:
     async with identity.writing() as session:
         row = await fetch(session, ctx, "delete", role_id)
@@ -160,7 +160,7 @@ def _inference(base: str, prior: models.Role, implied: Any) -> dict[str, Any]:
     return {"prior_role": views.role_ref(base, prior), "implies": implied}
 
 
-@router.put("/v3/roles/{prior_id}/implies/{implied_id}", status_code=201)
+@router.put("/v3/roles/{prior_id}/implies/{implied_id}", status=201)
 async def create_implied_role(
     prior_id: str, implied_id: str, ctx: Context, identity: Identity, base: Base
 ) -> JSONResponse:
@@ -206,7 +206,7 @@ async def get_implied_role(
     )
 
 
-@router.head("/v3/roles/{prior_id}/implies/{implied_id}", status_code=204)
+@router.head("/v3/roles/{prior_id}/implies/{implied_id}", status=204)
 async def check_implied_role(
     prior_id: str, implied_id: str, ctx: Context, identity: Identity
 ) -> Response:
@@ -216,7 +216,7 @@ async def check_implied_role(
     return empty_response()
 
 
-@router.delete("/v3/roles/{prior_id}/implies/{implied_id}", status_code=204)
+@router.delete("/v3/roles/{prior_id}/implies/{implied_id}", status=204)
 async def delete_implied_role(
     prior_id: str, implied_id: str, ctx: Context, identity: Identity
 ) -> Response:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import Request
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import Request
 from starlette.responses import Response
 
 from overcast.common.api import Context, JSONResponse, Router, empty_response, json_response
@@ -36,7 +36,7 @@ def target(row: models.Trust | None) -> dict[str, Any]:
     }
 
 
-@router.post("", status_code=201)
+@router.post("", status=201)
 async def create_trust(
     body: TrustCreateRequest, ctx: Context, identity: Identity, base: Base
 ) -> JSONResponse:
@@ -165,7 +165,7 @@ async def get_trust(trust_id: str, ctx: Context, identity: Identity, base: Base)
     return json_response({"trust": views.trust(base, row, roles)})
 
 
-@router.delete("/{trust_id}", status_code=204)
+@router.delete("/{trust_id}", status=204)
 async def delete_trust(trust_id: str, ctx: Context, identity: Identity) -> Response:
     async with identity.writing() as session:
         row = await _fetch(session, ctx, "identity:delete_trust", trust_id)

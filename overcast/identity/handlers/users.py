@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import Request
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import Request
 from starlette.responses import Response
 
 from overcast.common.api import Context, JSONResponse, Router, empty_response, json_response
@@ -60,7 +60,7 @@ async def fetch(session: AsyncSession, ctx: RequestContext, rule: str, user_id: 
     return row
 
 
-@router.post("", status_code=201)
+@router.post("", status=201)
 async def create_user(
     body: UserCreateRequest, ctx: Context, identity: Identity, base: Base
 ) -> JSONResponse:
@@ -183,7 +183,7 @@ def _merge_options(current: dict[str, Any], changes: dict[str, Any]) -> dict[str
     return merged
 
 
-@router.delete("/{user_id}", status_code=204)
+@router.delete("/{user_id}", status=204)
 async def delete_user(user_id: str, ctx: Context, identity: Identity) -> Response:
     async with identity.writing() as session:
         await fetch(session, ctx, "identity:delete_user", user_id)
@@ -191,7 +191,7 @@ async def delete_user(user_id: str, ctx: Context, identity: Identity) -> Respons
     return empty_response()
 
 
-@router.post("/{user_id}/password", status_code=204)
+@router.post("/{user_id}/password", status=204)
 async def change_password(
     user_id: str, body: PasswordChangeRequest, identity: Identity
 ) -> Response:
