@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from overcast.common.config import Settings
 
 POSTGRES_URL = os.environ.get(
-    "OVERCAST_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+    "TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 )
 FAST_HASHING = {"password_hash_rounds": 4}
 """bcrypt's cheapest cost, for tests: the production default (12) costs ~0.25 s a hash."""

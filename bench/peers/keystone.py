@@ -26,7 +26,7 @@ ADMIN_PASSWORD = "keystone-bench-admin"
 
 def home() -> Path:
     default = Path.home() / ".cache" / "overcast" / "bench" / f"keystone-{VERSION}"
-    return Path(os.environ.get("OVERCAST_KEYSTONE_HOME", default))
+    return Path(os.environ.get("KEYSTONE_BENCH_HOME", default))
 
 
 def install(root: Path) -> Path:

@@ -10,7 +10,9 @@ Environment variables name a field by its path, sections joined by ``__``::
     OVERCAST_IDENTITY__SECURITY_COMPLIANCE__LOCKOUT_FAILURE_ATTEMPTS=3
 
 A value that starts with ``{`` or ``[`` is read as JSON (for mappings and lists).
-The environment wins over the file, and the file over the defaults.
+The environment wins over the file, and the file over the defaults. Every
+``OVERCAST_*`` variable must name a setting (a typo is an error, not ignored), so
+tools around Overcast use variables of their own (``TEMPEST_HOME`` ...).
 """
 
 from __future__ import annotations

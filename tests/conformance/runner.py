@@ -4,9 +4,9 @@
                                        [--check-baseline] [--update-baseline]
 
 Tempest is installed from PyPI into its own venv (kept between runs under
-``$OVERCAST_TEMPEST_HOME``, default ``~/.cache/overcast/tempest-<version>``).
+``$TEMPEST_HOME``, default ``~/.cache/overcast/tempest-<version>``).
 Without ``OS_AUTH_URL`` the runner starts an all-in-one cloud on a temporary
-data directory and free ports; with ``OS_AUTH_URL`` (plus ``OVERCAST_ADMIN_PASSWORD``)
+data directory and free ports; with ``OS_AUTH_URL`` (plus ``OS_PASSWORD``)
 it tests that running cloud. Results go to ``conformance/results/latest.json``;
 the ids that must keep passing are tracked in ``conformance/baseline/<service>.txt``.
 """
@@ -62,7 +62,7 @@ class ServiceResult:
 
 def tempest_home() -> Path:
     default = Path.home() / ".cache" / "overcast" / f"tempest-{TEMPEST_VERSION}"
-    return Path(os.environ.get("OVERCAST_TEMPEST_HOME", default))
+    return Path(os.environ.get("TEMPEST_HOME", default))
 
 
 def ensure_tempest(home: Path) -> Path:
@@ -215,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
 def _cloud(tmp: Path, workers: int) -> RunningCloud:
     url = os.environ.get("OS_AUTH_URL")
     if url:
-        password = os.environ["OVERCAST_ADMIN_PASSWORD"]
+        password = os.environ["OS_PASSWORD"]
         httpx.get(url, timeout=10).raise_for_status()
         return RunningCloud.external(url, password)
     return start_cloud(tmp / "data", workers=workers, compliance=tempest_conf.COMPLIANCE)

@@ -95,11 +95,12 @@ def start_cloud(
     workers: int = 1,
     compliance: dict[str, Any] | None = None,
     env: dict[str, str] | None = None,
+    port: int | None = None,
     timeout: float = 90,
 ) -> RunningCloud:
-    """``overcast up`` on ``data_dir`` with a free identity port; returns once it answers."""
+    """``overcast up`` on ``data_dir`` (on ``port``, or a free one); returns once it answers."""
     data_dir.mkdir(parents=True, exist_ok=True)
-    port = free_port()
+    port = port or free_port()
     environ = {
         **os.environ,
         "OVERCAST_IDENTITY__PORT": str(port),
