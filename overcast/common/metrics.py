@@ -8,6 +8,7 @@ every worker's samples.
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -33,9 +34,22 @@ LATENCY = Histogram(
 )
 
 
+_children: dict[tuple[str, str, str, int], tuple[Any, Any]] = {}
+
+
 def observe(service: str, method: str, route: str, status: int, seconds: float) -> None:
-    REQUESTS.labels(service, method, route, str(status)).inc()
-    LATENCY.labels(service, method, route).observe(seconds)
+    """Count and time one request. The labelled series are looked up once and kept:
+    ``labels()`` takes a lock and builds its key on every call."""
+    key = (service, method, route, status)
+    children = _children.get(key)
+    if children is None:
+        children = (
+            REQUESTS.labels(service, method, route, str(status)),
+            LATENCY.labels(service, method, route),
+        )
+        _children[key] = children
+    children[0].inc()
+    children[1].observe(seconds)
 
 
 async def metrics_endpoint(request: Request) -> Response:

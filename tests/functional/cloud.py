@@ -24,6 +24,21 @@ class CloudFailed(RuntimeError):
     """The cloud process exited or never answered."""
 
 
+def password_auth(user: str, password: str, project: str) -> dict[str, Any]:
+    """A token request by names in the default domain, scoped to ``project``."""
+    return {
+        "auth": {
+            "identity": {
+                "methods": ["password"],
+                "password": {
+                    "user": {"name": user, "domain": {"id": "default"}, "password": password}
+                },
+            },
+            "scope": {"project": {"name": project, "domain": {"id": "default"}}},
+        }
+    }
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -55,21 +70,7 @@ class RunningCloud:
         return self.data_dir / "overcast.log"
 
     def admin_token(self) -> tuple[str, dict[str, Any]]:
-        body = {
-            "auth": {
-                "identity": {
-                    "methods": ["password"],
-                    "password": {
-                        "user": {
-                            "name": "admin",
-                            "domain": {"id": "default"},
-                            "password": self.admin_password,
-                        }
-                    },
-                },
-                "scope": {"project": {"name": "admin", "domain": {"id": "default"}}},
-            }
-        }
+        body = password_auth("admin", self.admin_password, "admin")
         response = httpx.post(f"{self.auth_url}/auth/tokens", json=body, timeout=30)
         response.raise_for_status()
         return response.headers["X-Subject-Token"], response.json()["token"]

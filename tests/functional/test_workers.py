@@ -13,7 +13,7 @@ import uuid
 import httpx
 import pytest
 
-from tests.functional.cloud import RunningCloud
+from tests.functional.cloud import RunningCloud, password_auth
 
 pytestmark = pytest.mark.functional
 CONCURRENCY = 16
@@ -70,21 +70,7 @@ async def test_concurrent_writes_all_succeed(two_worker_cloud: RunningCloud) -> 
 async def test_revoked_token_is_rejected_by_every_worker(two_worker_cloud: RunningCloud) -> None:
     admin, _ = two_worker_cloud.admin_token()
     base = two_worker_cloud.auth_url
-    body = {
-        "auth": {
-            "identity": {
-                "methods": ["password"],
-                "password": {
-                    "user": {
-                        "name": "demo",
-                        "domain": {"id": "default"},
-                        "password": two_worker_cloud.demo_password,
-                    }
-                },
-            },
-            "scope": {"project": {"name": "demo", "domain": {"id": "default"}}},
-        }
-    }
+    body = password_auth("demo", two_worker_cloud.demo_password, "demo")
     async with fresh_client() as client:
         issued = await client.post(f"{base}/auth/tokens", json=body)
         subject = issued.headers["X-Subject-Token"]

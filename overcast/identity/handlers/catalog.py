@@ -11,7 +11,13 @@ from overcast.common.api import Context, JSONResponse, Router, empty_response, j
 from overcast.common.api.errors import BadRequest, Conflict, Forbidden, NotFound
 from overcast.common.ids import new_id
 from overcast.identity import lookups, models, views
-from overcast.identity.handlers.common import Base, Identity, cut_page, page_of, self_url, sql_page
+from overcast.identity.handlers.common import (
+    Base,
+    Identity,
+    each,
+    field_filters,
+    paged_list,
+)
 from overcast.identity.schemas import (
     EndpointCreateRequest,
     EndpointUpdateRequest,
@@ -85,15 +91,10 @@ async def list_regions(
     request: Request, ctx: Context, identity: Identity, base: Base
 ) -> JSONResponse:
     ctx.enforce("identity:list_regions")
-    page = page_of(request, identity)
-    clauses = []
-    if "parent_region_id" in request.query_params:
-        clauses.append(models.Region.parent_region_id == request.query_params["parent_region_id"])
-    async with identity.db.read() as session:
-        stmt = sql_page(select(models.Region).where(*clauses), models.Region.id, page)
-        rows, next_url = cut_page(request, list(await session.scalars(stmt)), page, lambda r: r.id)
-    items = [views.region(base, r) for r in rows]
-    return json_response(views.collection("regions", items, self_url(request), next_url))
+    clauses = field_filters(request, models.Region, "parent_region_id")
+    return await paged_list(
+        request, identity, models.Region, clauses, "regions", each(lambda r: views.region(base, r))
+    )
 
 
 @router.read("/v3/regions/{region_id}")
@@ -167,18 +168,17 @@ async def list_services(
     request: Request, ctx: Context, identity: Identity, base: Base
 ) -> JSONResponse:
     ctx.enforce("identity:list_services")
-    page = page_of(request, identity)
-    query = request.query_params
-    clauses = []
-    if "type" in query:
-        clauses.append(models.Service.type == query["type"])
-    async with identity.db.read() as session:
-        stmt = sql_page(select(models.Service).where(*clauses), models.Service.id, page)
-        rows, next_url = cut_page(request, list(await session.scalars(stmt)), page, lambda r: r.id)
-    if "name" in query:
-        rows = [r for r in rows if r.extra.get("name") == query["name"]]
-    items = [views.service(base, r) for r in rows]
-    return json_response(views.collection("services", items, self_url(request), next_url))
+    clauses = field_filters(request, models.Service, "type")
+    if "name" in request.query_params:
+        clauses.append(models.Service.extra["name"].as_string() == request.query_params["name"])
+    return await paged_list(
+        request,
+        identity,
+        models.Service,
+        clauses,
+        "services",
+        each(lambda r: views.service(base, r)),
+    )
 
 
 @router.read("/v3/services/{service_id}")
@@ -268,17 +268,15 @@ async def list_endpoints(
     request: Request, ctx: Context, identity: Identity, base: Base
 ) -> JSONResponse:
     ctx.enforce("identity:list_endpoints")
-    page = page_of(request, identity)
-    query = request.query_params
-    clauses = []
-    for field in ("service_id", "interface", "region_id"):
-        if field in query:
-            clauses.append(getattr(models.Endpoint, field) == query[field])
-    async with identity.db.read() as session:
-        stmt = sql_page(select(models.Endpoint).where(*clauses), models.Endpoint.id, page)
-        rows, next_url = cut_page(request, list(await session.scalars(stmt)), page, lambda r: r.id)
-    items = [views.endpoint(base, r) for r in rows]
-    return json_response(views.collection("endpoints", items, self_url(request), next_url))
+    clauses = field_filters(request, models.Endpoint, "service_id", "interface", "region_id")
+    return await paged_list(
+        request,
+        identity,
+        models.Endpoint,
+        clauses,
+        "endpoints",
+        each(lambda r: views.endpoint(base, r)),
+    )
 
 
 @router.read("/v3/endpoints/{endpoint_id}")

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Annotated, Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, false, true
+from sqlalchemy import ColumnElement, Select, false, select, true
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 
+from overcast.common.api import JSONResponse, json_response
 from overcast.common.api.errors import BadRequest
 from overcast.common.api.pagination import Page, next_link, paginate
 from overcast.common.api.routing import Inject
+from overcast.identity import views
 from overcast.identity.service import IdentityService
 from overcast.identity.tokens.provider import TokenProvider
 
@@ -125,6 +128,41 @@ def filter_target(**values: str | None) -> dict[str, Any]:
     to None: ``domain_id:%(target.domain_id)s`` must fail (not compare "None" with "None")
     for a project-scoped caller who names no domain."""
     return {k: v for k, v in values.items() if v is not None}
+
+
+Render = Callable[[AsyncSession, list[Any]], Awaitable[list[dict[str, Any]]]]
+
+
+def each(render_one: Callable[[Any], dict[str, Any]]) -> Render:
+    """A list renderer from a one-row renderer that needs nothing else."""
+
+    async def render(session: AsyncSession, rows: list[Any]) -> list[dict[str, Any]]:
+        return [render_one(row) for row in rows]
+
+    return render
+
+
+def field_filters(request: Request, model: Any, *fields: str) -> list[ColumnElement[bool]]:
+    """``field=value`` equality filters for the given query parameters that are present."""
+    query = request.query_params
+    return [getattr(model, f) == query[f] for f in fields if f in query]
+
+
+async def paged_list(
+    request: Request,
+    identity: IdentityService,
+    model: Any,
+    clauses: Sequence[ColumnElement[bool]],
+    collection: str,
+    render: Render,
+) -> JSONResponse:
+    """The rows of ``model`` matching ``clauses``, one page of them, as a Keystone collection."""
+    page = page_of(request, identity)
+    stmt = sql_page(select(model).where(*clauses), model.id, page)
+    async with identity.db.read() as session:
+        rows, next_url = cut_page(request, list(await session.scalars(stmt)), page, lambda r: r.id)
+        items = await render(session, rows)
+    return json_response(views.collection(collection, items, self_url(request), next_url))
 
 
 def require_body_id_match(path_id: str, body_id: str | None, kind: str) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -14,12 +16,9 @@ from overcast.identity.handlers.common import (
     Base,
     Identity,
     bool_filter,
-    cut_page,
     filter_target,
     name_filters,
-    page_of,
-    self_url,
-    sql_page,
+    paged_list,
 )
 from overcast.identity.handlers.projects import replace_tags
 from overcast.identity.models import ROOT_DOMAIN
@@ -67,17 +66,16 @@ async def list_domains(
 ) -> JSONResponse:
     domain_id = ctx.require_auth().domain_id
     ctx.enforce("identity:list_domains", {"target": {"domain": filter_target(id=domain_id)}})
-    page = page_of(request, identity)
     clauses = [models.Project.is_domain.is_(True), *name_filters(request, models.Project.name)]
     enabled = bool_filter(request, "enabled", models.Project.enabled)
     if enabled is not None:
         clauses.append(enabled)
-    async with identity.db.read() as session:
-        stmt = sql_page(select(models.Project).where(*clauses), models.Project.id, page)
-        rows, next_url = cut_page(request, list(await session.scalars(stmt)), page, lambda r: r.id)
+
+    async def render(session: AsyncSession, rows: list[models.Project]) -> list[dict[str, Any]]:
         tags = await lookups.tags_of(session, [r.id for r in rows])
-    items = [views.domain(base, r, tags[r.id]) for r in rows]
-    return json_response(views.collection("domains", items, self_url(request), next_url))
+        return [views.domain(base, r, tags[r.id]) for r in rows]
+
+    return await paged_list(request, identity, models.Project, clauses, "domains", render)
 
 
 @router.read("/{domain_id}")

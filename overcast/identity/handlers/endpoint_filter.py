@@ -13,7 +13,14 @@ from overcast.common.api import Context, JSONResponse, Router, empty_response, j
 from overcast.common.api.errors import NotFound
 from overcast.common.ids import new_id
 from overcast.identity import lookups, models, views
-from overcast.identity.handlers.common import Base, Identity, cut_page, page_of, self_url, sql_page
+from overcast.identity.handlers.common import (
+    Base,
+    Identity,
+    each,
+    field_filters,
+    paged_list,
+    self_url,
+)
 from overcast.identity.schemas import EndpointGroupCreateRequest, EndpointGroupUpdateRequest
 
 router = Router(prefix="/v3/OS-EP-FILTER")
@@ -59,15 +66,11 @@ async def list_endpoint_groups(
     request: Request, ctx: Context, identity: Identity, base: Base
 ) -> JSONResponse:
     ctx.enforce("identity:list_endpoint_groups")
-    page = page_of(request, identity)
-    clauses = []
-    if "name" in request.query_params:
-        clauses.append(models.EndpointGroup.name == request.query_params["name"])
-    async with identity.db.read() as session:
-        stmt = sql_page(select(models.EndpointGroup).where(*clauses), models.EndpointGroup.id, page)
-        rows, next_url = cut_page(request, list(await session.scalars(stmt)), page, lambda r: r.id)
-    items = [views.endpoint_group(base, r) for r in rows]
-    return json_response(views.collection("endpoint_groups", items, self_url(request), next_url))
+    clauses = field_filters(request, models.EndpointGroup, "name")
+    render = each(lambda r: views.endpoint_group(base, r))
+    return await paged_list(
+        request, identity, models.EndpointGroup, clauses, "endpoint_groups", render
+    )
 
 
 @router.read(GROUPS + "/{group_id}")

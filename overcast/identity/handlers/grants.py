@@ -104,6 +104,13 @@ def _assignment_key(shape: Shape, actor_id: str, target_id: str, role_id: str) -
     return (shape.kind, actor_id, target_id, role_id, shape.inherited)
 
 
+def _no_assignment(role_id: str, actor_id: str, target_id: str) -> NotFound:
+    return NotFound(
+        f"Could not find role assignment with role: {role_id}, user or group: {actor_id}, "
+        f"project, domain, or system: {target_id}."
+    )
+
+
 async def grant(
     identity: IdentityService,
     ctx: RequestContext,
@@ -148,10 +155,7 @@ async def check(
         await _parties(session, ctx, shape, "check", actor_id, target_id, role_id)
         key = _assignment_key(shape, actor_id, target_id, role_id)
         if await session.get(models.Assignment, key) is None:
-            raise NotFound(
-                f"Could not find role assignment with role: {role_id}, user or group: {actor_id}, "
-                f"project, domain, or system: {target_id}."
-            )
+            raise _no_assignment(role_id, actor_id, target_id)
 
 
 async def revoke(
@@ -168,10 +172,7 @@ async def revoke(
             models.Assignment, _assignment_key(shape, actor_id, target_id, role_id)
         )
         if row is None:
-            raise NotFound(
-                f"Could not find role assignment with role: {role_id}, user or group: {actor_id}, "
-                f"project, domain, or system: {target_id}."
-            )
+            raise _no_assignment(role_id, actor_id, target_id)
         await session.delete(row)
         users = [actor_id]
         if shape.actor == "group":

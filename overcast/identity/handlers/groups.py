@@ -18,12 +18,12 @@ from overcast.identity.handlers import users as user_handlers
 from overcast.identity.handlers.common import (
     Base,
     Identity,
-    cut_page,
+    each,
+    field_filters,
     filter_target,
     name_filters,
-    page_of,
+    paged_list,
     self_url,
-    sql_page,
 )
 from overcast.identity.handlers.projects import default_domain
 from overcast.identity.schemas import GroupCreateRequest, GroupUpdateRequest
@@ -88,15 +88,10 @@ async def list_groups(
         "identity:list_groups",
         {"target": {"group": filter_target(domain_id=query.get("domain_id"))}},
     )
-    page = page_of(request, identity)
     clauses = name_filters(request, models.Group.name)
-    if "domain_id" in query:
-        clauses.append(models.Group.domain_id == query["domain_id"])
-    async with identity.db.read() as session:
-        stmt = sql_page(select(models.Group).where(*clauses), models.Group.id, page)
-        rows, next_url = cut_page(request, list(await session.scalars(stmt)), page, lambda r: r.id)
-    items = [views.group(base, r) for r in rows]
-    return json_response(views.collection("groups", items, self_url(request), next_url))
+    clauses += field_filters(request, models.Group, "domain_id")
+    render = each(lambda r: views.group(base, r))
+    return await paged_list(request, identity, models.Group, clauses, "groups", render)
 
 
 @router.read("/{group_id}")

@@ -11,7 +11,14 @@ from starlette.responses import Response
 from overcast.common.api import Context, JSONResponse, Router, empty_response, json_response
 from overcast.common.ids import new_id
 from overcast.identity import lookups, models, views
-from overcast.identity.handlers.common import Base, Identity, cut_page, page_of, self_url, sql_page
+from overcast.identity.handlers.common import (
+    Base,
+    Identity,
+    each,
+    field_filters,
+    paged_list,
+    self_url,
+)
 from overcast.identity.schemas import (
     ConsumerCreateRequest,
     ConsumerUpdateRequest,
@@ -39,15 +46,10 @@ async def list_policies(
     request: Request, ctx: Context, identity: Identity, base: Base
 ) -> JSONResponse:
     ctx.enforce("identity:list_policies")
-    page = page_of(request, identity)
-    clauses = []
-    if "type" in request.query_params:
-        clauses.append(models.Policy.type == request.query_params["type"])
-    async with identity.db.read() as session:
-        stmt = sql_page(select(models.Policy).where(*clauses), models.Policy.id, page)
-        rows, next_url = cut_page(request, list(await session.scalars(stmt)), page, lambda r: r.id)
-    items = [views.policy(base, r) for r in rows]
-    return json_response(views.collection("policies", items, self_url(request), next_url))
+    clauses = field_filters(request, models.Policy, "type")
+    return await paged_list(
+        request, identity, models.Policy, clauses, "policies", each(lambda r: views.policy(base, r))
+    )
 
 
 @router.read("/v3/policies/{policy_id}")

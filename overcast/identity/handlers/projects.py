@@ -19,12 +19,10 @@ from overcast.identity.handlers.common import (
     Base,
     Identity,
     bool_filter,
-    cut_page,
     filter_target,
     name_filters,
-    page_of,
+    paged_list,
     self_url,
-    sql_page,
     truthy,
 )
 from overcast.identity.models import ROOT_DOMAIN
@@ -125,14 +123,14 @@ async def list_projects(
     ctx.enforce(
         "identity:list_projects", {"target": filter_target(domain_id=query.get("domain_id"))}
     )
-    page = page_of(request, identity)
-    clauses = _filters(request)
-    async with identity.db.read() as session:
-        stmt = sql_page(select(models.Project).where(*clauses), models.Project.id, page)
-        rows, next_url = cut_page(request, list(await session.scalars(stmt)), page, lambda r: r.id)
+
+    async def render(session: AsyncSession, rows: list[models.Project]) -> list[dict[str, Any]]:
         tags = await lookups.tags_of(session, [r.id for r in rows])
-    items = [views.project(base, r, tags[r.id]) for r in rows]
-    return json_response(views.collection("projects", items, self_url(request), next_url))
+        return [views.project(base, r, tags[r.id]) for r in rows]
+
+    return await paged_list(
+        request, identity, models.Project, _filters(request), "projects", render
+    )
 
 
 def _filters(request: Request) -> list[ColumnElement[bool]]:

@@ -18,11 +18,10 @@ from overcast.identity.assignments import RoleGraph
 from overcast.identity.handlers.common import (
     Base,
     Identity,
-    cut_page,
+    each,
     name_filters,
-    page_of,
+    paged_list,
     self_url,
-    sql_page,
 )
 from overcast.identity.models import GLOBAL_ROLE
 from overcast.identity.schemas import RoleCreateRequest, RoleUpdateRequest
@@ -90,14 +89,10 @@ async def list_roles(
     domain_id = request.query_params.get("domain_id")
     rule = "identity:list_domain_roles" if domain_id else "identity:list_roles"
     ctx.enforce(rule, {"target": {"role": {"domain_id": domain_id}}})
-    page = page_of(request, identity)
     clauses = [models.Role.domain_id == (domain_id or GLOBAL_ROLE)]
     clauses += name_filters(request, models.Role.name)
-    async with identity.db.read() as session:
-        stmt = sql_page(select(models.Role).where(*clauses), models.Role.id, page)
-        rows, next_url = cut_page(request, list(await session.scalars(stmt)), page, lambda r: r.id)
-    items = [views.role(base, r) for r in rows]
-    return json_response(views.collection("roles", items, self_url(request), next_url))
+    render = each(lambda r: views.role(base, r))
+    return await paged_list(request, identity, models.Role, clauses, "roles", render)
 
 
 @router.read("/v3/roles/{role_id}")

@@ -18,12 +18,11 @@ from overcast.identity.handlers.common import (
     Base,
     Identity,
     bool_filter,
-    cut_page,
+    field_filters,
     filter_target,
     name_filters,
-    page_of,
+    paged_list,
     self_url,
-    sql_page,
 )
 from overcast.identity.handlers.projects import default_domain
 from overcast.identity.schemas import PasswordChangeRequest, UserCreateRequest, UserUpdateRequest
@@ -111,18 +110,16 @@ async def list_users(
 ) -> JSONResponse:
     query = request.query_params
     ctx.enforce("identity:list_users", {"target": filter_target(domain_id=query.get("domain_id"))})
-    page = page_of(request, identity)
     clauses = name_filters(request, models.User.name)
-    if "domain_id" in query:
-        clauses.append(models.User.domain_id == query["domain_id"])
+    clauses += field_filters(request, models.User, "domain_id")
     enabled = bool_filter(request, "enabled", models.User.enabled)
     if enabled is not None:
         clauses.append(enabled)
-    async with identity.db.read() as session:
-        stmt = sql_page(select(models.User).where(*clauses), models.User.id, page)
-        rows, next_url = cut_page(request, list(await session.scalars(stmt)), page, lambda r: r.id)
-        items = [await render(session, base, r) for r in rows]
-    return json_response(views.collection("users", items, self_url(request), next_url))
+
+    async def render_all(session: AsyncSession, rows: list[models.User]) -> list[dict[str, Any]]:
+        return [await render(session, base, r) for r in rows]
+
+    return await paged_list(request, identity, models.User, clauses, "users", render_all)
 
 
 @router.read("/{user_id}")
