@@ -100,7 +100,8 @@ def db_upgrade(data_dir: DataDir = None, config: ConfigFile = None) -> None:
 def rotate_keys(data_dir: DataDir = None, config: ConfigFile = None) -> None:
     """Rotate the token keys: the staged key becomes primary and a new key is staged."""
     settings = load_settings(data_dir, config)
-    repo = KeyRepository(settings.data_dir / "fernet-keys", settings.identity.max_active_keys)
+    path = settings.identity.key_repository or settings.data_dir / "fernet-keys"
+    repo = KeyRepository(path, settings.identity.max_active_keys)
     repo.setup()
     primary = repo.rotate()
     console.print(f"token keys rotated; primary key is now {primary}")

@@ -96,7 +96,11 @@ class IdentitySettings(_Section):
     policy: dict[str, str] = {}
     """Policy rule overrides: rule name to check string."""
     cache_size: int = Field(default=20_000, ge=0)
-    """Validated tokens kept per worker process."""
+    """Validated tokens kept per worker process (and twice as many other cached lookups)."""
+    key_repository: Path | None = None
+    """Token keys; default DATA_DIR/fernet-keys. Every host serving identity needs the same keys."""
+    credential_key_repository: Path | None = None
+    """Keys encrypting stored credentials; default DATA_DIR/credential-keys."""
 
 
 class BootstrapSettings(_Section):

@@ -11,10 +11,11 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from overcast.common.clock import Clock, SystemClock
@@ -40,8 +41,9 @@ class IdentityCache:
     def __init__(self, counter: ChangeCounter, max_tokens: int) -> None:
         self.counter = counter
         self.max_tokens = max_tokens
+        self.max_values = 2 * max_tokens
         self.generation = -1
-        self._values: dict[Hashable, Any] = {}
+        self._values: OrderedDict[Hashable, Any] = OrderedDict()
         self.tokens: OrderedDict[str, Any] = OrderedDict()
 
     async def sync(self) -> int:
@@ -63,8 +65,10 @@ class IdentityCache:
             value: T = self._values[key]
             return value
         value = await load()
-        if self.generation == generation:
+        if self.generation == generation and self.max_values > 0:
             self._values[key] = value
+            if len(self._values) > self.max_values:
+                self._values.popitem(last=False)
         return value
 
     def remember_token(self, token: str, value: Any, generation: int) -> None:
@@ -91,9 +95,12 @@ class IdentityService:
             self.conf.password_hash_algorithm, self.conf.password_hash_rounds
         )
         data_dir = settings.data_dir
-        self.token_keys = KeyRepository(data_dir / "fernet-keys", self.conf.max_active_keys)
+        self.token_keys = KeyRepository(
+            self.conf.key_repository or data_dir / "fernet-keys", self.conf.max_active_keys
+        )
         self.credential_keys = KeyRepository(
-            data_dir / "credential-keys", self.conf.max_active_keys
+            self.conf.credential_key_repository or data_dir / "credential-keys",
+            self.conf.max_active_keys,
         )
         self.counter = self._make_counter()
         self.cache = IdentityCache(self.counter, self.conf.cache_size)
@@ -116,10 +123,24 @@ class IdentityService:
 
     @asynccontextmanager
     async def writing(self) -> AsyncIterator[AsyncSession]:
-        """A write transaction; the caches of every process are invalidated once it commits."""
+        """A write transaction; the caches of every process are invalidated once it commits.
+
+        A transaction that records revocation events also drops the events too old to
+        matter (every token issued before them has expired, allowed window included).
+        """
         async with self.db.write() as session:
             yield session
+            touched = [*session.new, *session.identity_map.values()]
+            if any(isinstance(obj, models.RevocationEvent) for obj in touched):
+                await self._prune_revocations(session)
         await self.counter.bump()
+
+    async def _prune_revocations(self, session: AsyncSession) -> None:
+        horizon = timedelta(seconds=self.conf.token_expiration + self.conf.allow_expired_window)
+        cutoff = self.clock.now() - horizon
+        await session.execute(
+            delete(models.RevocationEvent).where(models.RevocationEvent.revoked_at < cutoff)
+        )
 
     # -- cached reads -------------------------------------------------------
 
