@@ -11,6 +11,7 @@ import asyncio
 import json
 import shutil
 import subprocess
+import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -85,15 +86,27 @@ def run(
     script = SCRIPT.format(
         bodies=_lua_list(bodies), tokens=_lua_list(tokens), method=method, extra_headers=extra
     )
-    path = f"/tmp/overcast-wrk-{method}-{connections}.lua"
-    with open(path, "w") as f:
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", prefix="overcast-wrk-") as f:
         f.write(script)
-    result = subprocess.run(
-        [WRK, "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "60s", "-s", path, url],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+        f.flush()
+        result = subprocess.run(
+            [
+                WRK,
+                "-t1",
+                f"-c{connections}",
+                f"-d{max(1, round(seconds))}s",
+                "--timeout",
+                "60s",
+                "-s",
+                f.name,
+                url,
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    if result.returncode != 0:
+        raise RuntimeError(f"wrk failed: {result.stderr or result.stdout}")
     summary = json.loads(result.stdout.strip().splitlines()[-1])
     return Sample(
         requests=summary["requests"],
