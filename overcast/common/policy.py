@@ -21,7 +21,7 @@ A target key that is missing makes the check false.
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -248,6 +248,29 @@ class _Parser:
         return _Generic(kind, match)
 
 
+class _DottedTarget(Mapping[str, Any]):
+    """``%(target.user.id)s`` lookups walk the nested target on demand (no flattening)."""
+
+    __slots__ = ("_target",)
+
+    def __init__(self, target: Mapping[str, Any]) -> None:
+        self._target = target
+
+    def __getitem__(self, key: str) -> Any:
+        value: Any = self._target
+        for part in key.split("."):
+            if not isinstance(value, Mapping) or part not in value:
+                raise KeyError(key)
+            value = value[part]
+        return value
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(flatten(self._target))
+
+    def __len__(self) -> int:
+        return len(flatten(self._target))
+
+
 def flatten(target: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     """``{"target": {"user": {"id": 1}}}`` to ``{"target.user.id": 1, ...}`` (inner dicts kept)."""
     flat: dict[str, Any] = {}
@@ -290,7 +313,7 @@ class Enforcer:
         rule = self.rules.get(name)
         if rule and rule.scope_types and _token_scope(creds) not in rule.scope_types:
             return False
-        return self.check(name, flatten(target), creds)
+        return self.check(name, _DottedTarget(target), creds)
 
 
 def _token_scope(creds: Mapping[str, Any]) -> str:

@@ -83,6 +83,7 @@ async def serve_apps(apps: Sequence[tuple[ASGIApp, socket.socket]]) -> None:
                 access_log=False,
                 lifespan="off",
                 http="httptools",
+                proxy_headers=False,
                 ws="none",
                 timeout_keep_alive=75,
                 server_header=False,

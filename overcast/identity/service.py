@@ -48,7 +48,10 @@ class IdentityCache:
 
     async def sync(self) -> int:
         """Empty the caches if another writer moved the counter; returns the generation."""
-        current = await self.counter.current()
+        if isinstance(self.counter, FileCounter):
+            current = self.counter.value()  # a memory read: no need for a coroutine
+        else:
+            current = await self.counter.current()
         if current != self.generation:
             self._values.clear()
             self.tokens.clear()

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
 import time
-import uuid
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -19,6 +19,13 @@ ACCESS_LOG = logging.getLogger("overcast.access")
 REQUEST_ID_HEADER = b"x-openstack-request-id"
 
 
+def _request_id() -> str:
+    """``req-`` and a random (version 4) UUID, as OpenStack writes request ids."""
+    h = os.urandom(16).hex()
+    variant = "89ab"[int(h[16], 16) & 3]
+    return f"req-{h[:8]}-{h[8:12]}-4{h[13:16]}-{variant}{h[17:20]}-{h[20:]}"
+
+
 class RequestIdMiddleware:
     """Gives every request an id and a :class:`RequestContext`; returns the id as a header."""
 
@@ -29,7 +36,7 @@ class RequestIdMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = f"req-{uuid.uuid4()}"
+        request_id = _request_id()
         request_id_var.set(request_id)
         scope.setdefault("state", {})["context"] = RequestContext(request_id=request_id)
         header = (REQUEST_ID_HEADER, request_id.encode())

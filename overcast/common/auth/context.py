@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -36,6 +36,23 @@ class AuthInfo:
     application_credential_id: str | None = None
     token_body: Mapping[str, Any] = field(default_factory=dict)
     """The token as the identity API renders it (``token.*`` policy attributes read it)."""
+    creds: Mapping[str, Any] = field(default_factory=dict, compare=False)
+    """The policy credentials; filled by :meth:`with_creds` once per validated token."""
+
+    def with_creds(self) -> AuthInfo:
+        """This info with its policy credentials worked out (they never change)."""
+        creds = {
+            "user_id": self.user_id,
+            "user_domain_id": self.user_domain_id,
+            "project_id": self.project_id,
+            "project_domain_id": self.project_domain_id,
+            "domain_id": self.domain_id,
+            "system_scope": self.system_scope,
+            "roles": [role.lower() for role in self.roles],
+            "is_admin_project": True,
+            "token": self.token_body,
+        }
+        return replace(self, creds=creds)
 
     @property
     def scope(self) -> str:
@@ -84,19 +101,9 @@ class RequestContext:
     def roles(self) -> tuple[str, ...]:
         return self.auth.roles if self.auth else ()
 
-    def policy_creds(self) -> dict[str, Any]:
+    def policy_creds(self) -> Mapping[str, Any]:
         auth = self.require_auth()
-        return {
-            "user_id": auth.user_id,
-            "user_domain_id": auth.user_domain_id,
-            "project_id": auth.project_id,
-            "project_domain_id": auth.project_domain_id,
-            "domain_id": auth.domain_id,
-            "system_scope": auth.system_scope,
-            "roles": [role.lower() for role in auth.roles],
-            "is_admin_project": True,
-            "token": auth.token_body,
-        }
+        return auth.creds or auth.with_creds().creds
 
     def can(self, rule: str, target: Mapping[str, Any] | None = None) -> bool:
         """Whether the caller may do ``rule`` on ``target``; never raises for a denial."""

@@ -23,7 +23,7 @@ router = Router(prefix="/v3/auth")
 @router.post("/tokens", status=201)
 async def issue_token(
     request: Request, body: AuthRequest, identity: Identity, tokens: Tokens
-) -> JSONResponse:
+) -> Response:
     valid = await Authenticator(identity, tokens).authenticate(body)
     identity.cache.remember_token(valid.token, valid, identity.cache.generation)
     return _token_response(request, valid, status=201)
@@ -34,7 +34,8 @@ async def _subject(request: Request, ctx: Context, tokens: Tokens, rule: str) ->
     subject = request.headers.get("X-Subject-Token")
     if not subject:
         raise NotFound("Could not find token: the X-Subject-Token header is missing.")
-    allow_expired = truthy(request.query_params.get("allow_expired", "false"))
+    query = request.query_params if request.scope["query_string"] else {}
+    allow_expired = truthy(query.get("allow_expired", "false"))
     try:
         valid = await tokens.validate(subject, allow_expired=allow_expired)
     except TokenInvalid as exc:
@@ -45,7 +46,7 @@ async def _subject(request: Request, ctx: Context, tokens: Tokens, rule: str) ->
 
 
 @router.get("/tokens")
-async def validate_token(request: Request, ctx: Context, tokens: Tokens) -> JSONResponse:
+async def validate_token(request: Request, ctx: Context, tokens: Tokens) -> Response:
     valid = await _subject(request, ctx, tokens, "identity:validate_token")
     return _token_response(request, valid)
 
@@ -66,11 +67,12 @@ async def revoke_token(
     return empty_response()
 
 
-def _token_response(request: Request, valid: ValidToken, status: int = 200) -> JSONResponse:
-    body: dict[str, Any] = valid.body
-    if "nocatalog" in request.query_params and "catalog" in body["token"]:
-        body = {"token": {k: v for k, v in body["token"].items() if k != "catalog"}}
-    return json_response(body, status=status, headers={"X-Subject-Token": valid.token})
+def _token_response(request: Request, valid: ValidToken, status: int = 200) -> Response:
+    headers = {"X-Subject-Token": valid.token}
+    if request.scope["query_string"] and "nocatalog" in request.query_params:
+        body = {"token": {k: v for k, v in valid.body["token"].items() if k != "catalog"}}
+        return json_response(body, status=status, headers=headers)
+    return Response(valid.json, status, headers=headers, media_type="application/json")
 
 
 @router.read("/catalog")

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cached_property
 from typing import Any
 
+import orjson
 from cryptography.fernet import InvalidToken
 
 from overcast.common.auth.context import AuthInfo
@@ -32,6 +34,11 @@ class ValidToken:
     body: dict[str, Any]
     """``{"token": {...}}`` as the identity API returns it."""
     info: AuthInfo
+
+    @cached_property
+    def json(self) -> bytes:
+        """The body serialised, once: a cached token is served as these bytes."""
+        return orjson.dumps(self.body)
 
 
 class TokenProvider:
@@ -212,7 +219,7 @@ def _valid(token: str, payload: TokenPayload, data: ScopeData) -> ValidToken:
         trust_id=payload.trust_id,
         application_credential_id=payload.app_cred_id,
         token_body=body["token"],
-    )
+    ).with_creds()
     return ValidToken(token, payload, data, body, info)
 
 
