@@ -23,24 +23,6 @@ class SystemClock:
         return time.monotonic()
 
 
-class FrozenClock:
-    """A clock that only moves when told to."""
-
-    def __init__(self, start: datetime | None = None) -> None:
-        self._now = start or datetime(2026, 1, 1, tzinfo=UTC)
-        self._mono = 1000.0
-
-    def now(self) -> datetime:
-        return self._now
-
-    def monotonic(self) -> float:
-        return self._mono
-
-    def advance(self, seconds: float) -> None:
-        self._now += timedelta(seconds=seconds)
-        self._mono += seconds
-
-
 class ShiftedClock(SystemClock):
     """Real time, moved forward by however much a test asks (lockouts, expiry)."""
 

@@ -12,11 +12,6 @@ def new_id() -> str:
     return uuid.uuid4().hex
 
 
-def new_uuid() -> str:
-    """A dashed UUID, as Nova and Glance write ids."""
-    return str(uuid.uuid4())
-
-
 def random_urlsafe(nbytes: int = 16) -> str:
     """Random bytes as unpadded URL-safe base64 (``audit_ids``, secrets)."""
     return base64.urlsafe_b64encode(secrets.token_bytes(nbytes)).rstrip(b"=").decode()

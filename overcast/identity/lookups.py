@@ -10,7 +10,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from overcast.common.api.errors import Conflict, NotFound
 from overcast.identity import models
-from overcast.identity.models import ROOT_DOMAIN
 
 M = TypeVar("M", bound=models.Base)
 
@@ -37,17 +36,6 @@ async def domain(session: AsyncSession, domain_id: str) -> models.Project:
     return row
 
 
-async def domain_by_name(session: AsyncSession, name: str) -> models.Project:
-    row = await session.scalar(
-        select(models.Project).where(
-            models.Project.domain_id == ROOT_DOMAIN, models.Project.name == name
-        )
-    )
-    if row is None:
-        raise NotFound(f"Could not find domain: {name}.")
-    return row
-
-
 async def project(session: AsyncSession, project_id: str) -> models.Project:
     row = await session.get(models.Project, project_id)
     if row is None:
@@ -55,28 +43,8 @@ async def project(session: AsyncSession, project_id: str) -> models.Project:
     return row
 
 
-async def project_by_name(session: AsyncSession, name: str, domain_id: str) -> models.Project:
-    row = await session.scalar(
-        select(models.Project).where(
-            models.Project.domain_id == domain_id, models.Project.name == name
-        )
-    )
-    if row is None:
-        raise NotFound(f"Could not find project: {name}.")
-    return row
-
-
 async def user(session: AsyncSession, user_id: str) -> models.User:
     return await get(session, models.User, user_id, "user")
-
-
-async def user_by_name(session: AsyncSession, name: str, domain_id: str) -> models.User:
-    row = await session.scalar(
-        select(models.User).where(models.User.domain_id == domain_id, models.User.name == name)
-    )
-    if row is None:
-        raise NotFound(f"Could not find user: {name}.")
-    return row
 
 
 async def group(session: AsyncSession, group_id: str) -> models.Group:

@@ -1,8 +1,7 @@
 """API errors and the OpenStack error bodies they become.
 
-Every handler raises one of these; :class:`ErrorFormat` turns it into the body
-the service's OpenStack twin sends (Keystone's ``{"error": {...}}``, Nova's
-``{"itemNotFound": {...}}``, ...). The tree::
+Every handler raises one of these; the service's :class:`ErrorStyle` turns it
+into the body its OpenStack twin sends (Keystone's ``{"error": {...}}`` ...). The tree::
 
     APIError (500)
      ├── BadRequest (400)
@@ -105,34 +104,6 @@ class ServiceUnavailable(APIError):
     default_message = "The service is unavailable; try again later."
 
 
-_BY_STATUS: dict[int, type[APIError]] = {
-    cls.status: cls
-    for cls in (
-        BadRequest,
-        Unauthorized,
-        Forbidden,
-        NotFound,
-        MethodNotAllowed,
-        Conflict,
-        Gone,
-        PayloadTooLarge,
-        UnsupportedMediaType,
-        NotImplementedYet,
-        ServiceUnavailable,
-    )
-}
-
-
-def error_for_status(status: int, message: str | None = None) -> APIError:
-    """The :class:`APIError` for an HTTP status (the generic one when there is no subclass)."""
-    cls = _BY_STATUS.get(status)
-    if cls is None:
-        err = APIError(message)
-        err.status = status  # type: ignore[misc]
-        return err
-    return cls(message)
-
-
 ErrorFormat = Callable[[APIError], bytes]
 """Renders an error as the body the service's OpenStack twin sends."""
 
@@ -158,23 +129,3 @@ def keystone_error(error: APIError) -> bytes:
         "error": {"code": error.status, "title": error.title, "message": error.message}
     }
     return orjson.dumps(body)
-
-
-_NOVA_KEYS = {
-    400: "badRequest",
-    401: "unauthorized",
-    403: "forbidden",
-    404: "itemNotFound",
-    405: "badMethod",
-    409: "conflictingRequest",
-    413: "overLimit",
-    415: "badMediaType",
-    501: "notImplemented",
-    503: "serviceUnavailable",
-}
-
-
-def nova_error(error: APIError) -> bytes:
-    """Nova's (and Cinder's) shape: ``{"itemNotFound": {"code": 404, "message": "..."}}``."""
-    key = _NOVA_KEYS.get(error.status, "computeFault")
-    return orjson.dumps({key: {"code": error.status, "message": error.message}})

@@ -76,10 +76,6 @@ class RequestContext:
     enforcer: Enforcer | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
-    @property
-    def authenticated(self) -> bool:
-        return self.auth is not None
-
     def require_auth(self) -> AuthInfo:
         """The caller's token info.
 

@@ -10,7 +10,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 
 from overcast.common.api import JSONResponse, json_response
-from overcast.common.api.errors import BadRequest
 from overcast.common.api.pagination import Page, next_link, paginate
 from overcast.common.api.routing import Inject
 from overcast.identity import views
@@ -163,8 +162,3 @@ async def paged_list(
         rows, next_url = cut_page(request, list(await session.scalars(stmt)), page, lambda r: r.id)
         items = await render(session, rows)
     return json_response(views.collection(collection, items, self_url(request), next_url))
-
-
-def require_body_id_match(path_id: str, body_id: str | None, kind: str) -> None:
-    if body_id is not None and body_id != path_id:
-        raise BadRequest(f"The {kind} id in the body does not match the URL.")

@@ -22,7 +22,7 @@ from overcast.common.api.errors import Forbidden, NotFound
 from overcast.common.auth.context import RequestContext
 from overcast.identity import assignments, models, views
 from overcast.identity.handlers.common import base_of, identity_of, self_url
-from overcast.identity.models import GLOBAL_ROLE, ROOT_DOMAIN
+from overcast.identity.models import GLOBAL_ROLE
 from overcast.identity.service import IdentityService
 from overcast.identity.tokens.provider import revocation
 
@@ -276,7 +276,3 @@ for _actor, _plural in (("user", "users"), ("group", "groups")):
         )
     _system = f"/v3/system/{_plural}/{{actor_id}}"
     _register(_system, Shape("system", _actor), list_path=f"{_system}/roles")
-
-
-def is_domain_row(row: models.Project) -> bool:
-    return row.domain_id == ROOT_DOMAIN

@@ -153,22 +153,21 @@ def unique(prefix: str = "t") -> str:
     return f"{prefix}-{uuid.uuid4().hex[:10]}"
 
 
-async def make_user(admin: Api, password: str = "pass-word-1", **fields: Any) -> dict[str, Any]:
-    response = await admin.post(
-        "/v3/users", json={"user": {"name": unique("user"), "password": password, **fields}}
-    )
+async def create(admin: Api, collection: str, **fields: Any) -> dict[str, Any]:
+    """POST a new ``collection`` member (with a unique name unless given) and return it."""
+    key = collection.removesuffix("s")
+    response = await admin.post(f"/v3/{collection}", json={key: {"name": unique(key), **fields}})
     assert response.status_code == 201, response.text
-    user: dict[str, Any] = response.json()["user"]
-    return user
+    created: dict[str, Any] = response.json()[key]
+    return created
+
+
+async def make_user(admin: Api, password: str = "pass-word-1", **fields: Any) -> dict[str, Any]:
+    return await create(admin, "users", password=password, **fields)
 
 
 async def make_project(admin: Api, **fields: Any) -> dict[str, Any]:
-    response = await admin.post(
-        "/v3/projects", json={"project": {"name": unique("proj"), **fields}}
-    )
-    assert response.status_code == 201, response.text
-    project: dict[str, Any] = response.json()["project"]
-    return project
+    return await create(admin, "projects", **fields)
 
 
 async def role_id(admin: Api, name: str) -> str:

@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from tests.api.identity.conftest import Api, Cloud, make_project, make_user, unique
+from tests.api.identity.conftest import Api, Cloud, create, make_project, make_user, unique
 
 
 async def make_domain(admin: Api, **fields: object) -> dict[str, object]:
-    response = await admin.post("/v3/domains", json={"domain": {"name": unique("dom"), **fields}})
-    assert response.status_code == 201, response.text
-    domain: dict[str, object] = response.json()["domain"]
-    return domain
+    return await create(admin, "domains", **fields)
 
 
 async def test_domain_lifecycle_and_cascade(admin: Api) -> None:

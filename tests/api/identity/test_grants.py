@@ -4,21 +4,23 @@ from __future__ import annotations
 
 import pytest
 
-from tests.api.identity.conftest import Api, Cloud, grant, make_project, make_user, role_id, unique
+from tests.api.identity.conftest import (
+    Api,
+    Cloud,
+    create,
+    grant,
+    make_project,
+    make_user,
+    role_id,
+)
 
 
 async def make_role(admin: Api, **fields: object) -> dict[str, object]:
-    response = await admin.post("/v3/roles", json={"role": {"name": unique("role"), **fields}})
-    assert response.status_code == 201, response.text
-    role: dict[str, object] = response.json()["role"]
-    return role
+    return await create(admin, "roles", **fields)
 
 
-async def make_group(admin: Api) -> dict[str, object]:
-    response = await admin.post("/v3/groups", json={"group": {"name": unique("group")}})
-    assert response.status_code == 201, response.text
-    group: dict[str, object] = response.json()["group"]
-    return group
+async def make_group(admin: Api, **fields: object) -> dict[str, object]:
+    return await create(admin, "groups", **fields)
 
 
 @pytest.mark.parametrize("actor", ["users", "groups"])

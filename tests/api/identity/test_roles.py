@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from tests.api.identity.conftest import Api, unique
+from tests.api.identity.conftest import Api, create, unique
 
 
 async def make_role(admin: Api, **fields: object) -> dict[str, object]:
-    response = await admin.post("/v3/roles", json={"role": {"name": unique("role"), **fields}})
-    assert response.status_code == 201, response.text
-    role: dict[str, object] = response.json()["role"]
-    return role
+    return await create(admin, "roles", **fields)
 
 
 async def test_role_lifecycle(admin: Api) -> None:

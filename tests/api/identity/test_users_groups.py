@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from tests.api.identity.conftest import Api, Cloud, grant, make_project, make_user, unique
+from tests.api.identity.conftest import Api, Cloud, create, grant, make_project, make_user, unique
 
 
 async def make_group(admin: Api, **fields: object) -> dict[str, object]:
-    response = await admin.post("/v3/groups", json={"group": {"name": unique("grp"), **fields}})
-    assert response.status_code == 201, response.text
-    group: dict[str, object] = response.json()["group"]
-    return group
+    return await create(admin, "groups", **fields)
 
 
 async def test_user_keeps_extra_attributes_and_hides_password(admin: Api) -> None:
