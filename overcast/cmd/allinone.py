@@ -15,6 +15,8 @@ from overcast.cmd.services import SERVICES
 from overcast.common.config import Settings
 from overcast.identity.bootstrap import Account, CatalogService, bootstrap
 from overcast.identity.service import IdentityService
+from overcast.image import bootstrap as image_bootstrap
+from overcast.image.service import ImageService
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,22 @@ async def upgrade_databases(settings: Settings) -> None:
         await identity.migrate()
     finally:
         await identity.close()
+    image = ImageService(settings)
+    try:
+        await image.migrate()
+    finally:
+        await image.close()
+
+
+async def seed_images(settings: Settings, owner: str) -> list[str]:
+    """Import the disk images of the seed directory (once each) as public images."""
+    image = ImageService(settings)
+    try:
+        await image.migrate()
+        directory = settings.bootstrap.image_dir or settings.data_dir / "seed-images"
+        return await image_bootstrap.seed_images(image, directory, owner)
+    finally:
+        await image.close()
 
 
 async def run_bootstrap(settings: Settings, names: Sequence[str]) -> Credentials:
@@ -64,7 +82,7 @@ async def run_bootstrap(settings: Settings, names: Sequence[str]) -> Credentials
     try:
         await identity.migrate()
         identity.setup_keys()
-        await bootstrap(
+        projects = await bootstrap(
             identity,
             admin=Account(
                 boot.admin_username,
@@ -90,6 +108,8 @@ async def run_bootstrap(settings: Settings, names: Sequence[str]) -> Credentials
         )
     finally:
         await identity.close()
+    if "image" in names:
+        await seed_images(settings, projects[boot.admin_project])
     return creds
 
 

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 import uvloop
 
-from overcast.cmd.services import SERVICES
+from overcast.cmd.services import SERVICES, Shared
 from overcast.common import logging as overcast_logging
 from overcast.common.config import Settings
 from overcast.common.server import bind, bind_group, run_workers, serve_apps
@@ -46,9 +46,11 @@ def worker_main(settings: Settings, names: list[str], sockets: list[socket.socke
 
 
 async def _serve(settings: Settings, names: list[str], sockets: list[socket.socket]) -> None:
-    built = [await SERVICES[name].build(settings) for name in names]
+    shared = Shared(settings)
+    built = [await SERVICES[name].build(settings, shared) for name in names]
     try:
         await serve_apps([(b.app, sock) for b, sock in zip(built, sockets, strict=True)])
     finally:
         for b in built:
             await b.close()
+        await shared.close()

@@ -8,8 +8,43 @@ from dataclasses import dataclass
 from starlette.types import ASGIApp
 
 from overcast.common.config import Settings
-from overcast.identity.app import make_identity_app
+from overcast.identity.app import LocalValidator, make_identity_app
 from overcast.identity.service import IdentityService
+from overcast.identity.tokens.provider import TokenProvider
+from overcast.image.app import make_image_app
+from overcast.image.data import release_stale_uploads
+from overcast.image.service import ImageService
+
+
+class Shared:
+    """What the services of one worker process share: one identity service validating tokens.
+
+    Every API validates ``X-Auth-Token`` in process, against the identity database
+    and token keys (shared storage when hosts are many), so a revocation is seen
+    by every API at once.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._identity: IdentityService | None = None
+        self._tokens: TokenProvider | None = None
+
+    def identity(self) -> IdentityService:
+        if self._identity is None:
+            self._identity = IdentityService(self.settings)
+        return self._identity
+
+    def tokens(self) -> TokenProvider:
+        if self._tokens is None:
+            self._tokens = TokenProvider(self.identity())
+        return self._tokens
+
+    def validator(self) -> LocalValidator:
+        return LocalValidator(self.tokens())
+
+    async def close(self) -> None:
+        if self._identity is not None:
+            await self._identity.close()
 
 
 @dataclass(frozen=True)
@@ -25,15 +60,28 @@ class ServiceDef:
     catalog_name: str
     url_path: str
     port: Callable[[Settings], int]
-    build: Callable[[Settings], Awaitable[Built]]
+    build: Callable[[Settings, Shared], Awaitable[Built]]
 
     def url(self, settings: Settings) -> str:
         return settings.service_url(self.port(settings), self.url_path)
 
 
-async def _build_identity(settings: Settings) -> Built:
-    service = IdentityService(settings)
-    return Built(make_identity_app(service), service.close)
+async def _nothing() -> None:
+    return None
+
+
+async def _build_identity(settings: Settings, shared: Shared) -> Built:
+    app = make_identity_app(shared.identity(), shared.tokens())
+    return Built(app, _nothing)  # the shared identity service is closed with ``shared``
+
+
+async def _build_image(settings: Settings, shared: Shared) -> Built:
+    service = ImageService(settings)
+    await service.sweep()
+    await release_stale_uploads(service)
+    identity_url = SERVICES["identity"].url(settings)
+    app = make_image_app(service, shared.validator(), identity_url=identity_url)
+    return Built(app, service.close)
 
 
 SERVICES: dict[str, ServiceDef] = {
@@ -45,5 +93,13 @@ SERVICES: dict[str, ServiceDef] = {
         port=lambda s: s.identity.port,
         build=_build_identity,
     ),
+    "image": ServiceDef(
+        name="image",
+        catalog_type="image",
+        catalog_name="glance",
+        url_path="",
+        port=lambda s: s.image.port,
+        build=_build_image,
+    ),
 }
-ALL_IN_ONE = ("identity",)
+ALL_IN_ONE = ("identity", "image")

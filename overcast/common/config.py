@@ -103,6 +103,70 @@ class IdentitySettings(_Section):
     """Keys encrypting stored credentials; default DATA_DIR/credential-keys."""
 
 
+GIB = 1 << 30
+
+
+class ImageQuota(_Section):
+    """Glance's unified-limit names; -1 means unlimited."""
+
+    image_size_total: int = Field(default=-1, ge=-1)
+    """MiB of image data a project may keep."""
+    image_count_total: int = Field(default=-1, ge=-1)
+    """Images a project may have (in any state)."""
+
+
+class ImageSettings(_Section):
+    port: int = Field(default=9292, ge=0, le=65535)
+    store_dir: Path | None = None
+    """Where the ``file`` store keeps image data; default DATA_DIR/images."""
+    default_store: str = "file"
+    disk_formats: tuple[str, ...] = (
+        "ami",
+        "ari",
+        "aki",
+        "vhd",
+        "vhdx",
+        "vmdk",
+        "raw",
+        "qcow2",
+        "vdi",
+        "iso",
+        "ploop",
+    )
+    container_formats: tuple[str, ...] = (
+        "ami",
+        "ari",
+        "aki",
+        "bare",
+        "ovf",
+        "ova",
+        "docker",
+        "compressed",
+    )
+    require_format_match: bool = True
+    """Reject uploads whose data is not in the image's ``disk_format`` (and unsafe qcow2/vmdk)."""
+    image_size_cap: int = Field(default=1024 * GIB, ge=1)
+    """Largest image, in bytes."""
+    quota: ImageQuota = ImageQuota()
+    """Default limits of every project."""
+    project_quotas: dict[str, ImageQuota] = {}
+    """Limits of particular projects (by project id), replacing the defaults."""
+    member_quota: int = Field(default=128, ge=-1)
+    property_quota: int = Field(default=128, ge=-1)
+    tag_quota: int = Field(default=128, ge=-1)
+    limit_param_default: int = Field(default=25, ge=1)
+    api_limit_max: int = Field(default=1000, ge=1)
+    chunk_size: int = Field(default=4 << 20, ge=64 << 10, le=64 << 20)
+    """Bytes hashed and written at a time while streaming image data."""
+    task_time_to_live: int = Field(default=48, ge=1)
+    """Hours a finished task stays visible."""
+    import_allowed_schemes: tuple[str, ...] = ("http", "https")
+    import_allowed_ports: tuple[int, ...] = (80, 443)
+    """Ports an import task may download from (empty: any)."""
+    policy: dict[str, str] = {}
+    """Policy rule overrides: rule name to check string."""
+
+
 class BootstrapSettings(_Section):
     region: str = "RegionOne"
     admin_username: str = "admin"
@@ -112,6 +176,8 @@ class BootstrapSettings(_Section):
     demo_username: str = "demo"
     demo_password: str | None = None
     demo_project: str = "demo"
+    image_dir: Path | None = None
+    """Disk images imported as public images on first start (default DATA_DIR/seed-images)."""
 
 
 class Settings(_Section):
@@ -120,6 +186,7 @@ class Settings(_Section):
     server: ServerSettings = ServerSettings()
     database: DatabaseSettings = DatabaseSettings()
     identity: IdentitySettings = IdentitySettings()
+    image: ImageSettings = ImageSettings()
     bootstrap: BootstrapSettings = BootstrapSettings()
 
     @classmethod

@@ -24,8 +24,8 @@ class LocalValidator:
             raise Unauthorized() from None
 
 
-def make_identity_app(service: IdentityService) -> ApiApp:
-    provider = TokenProvider(service)
+def make_identity_app(service: IdentityService, provider: TokenProvider | None = None) -> ApiApp:
+    provider = provider or TokenProvider(service)
     public = service.settings.service_url(service.conf.port, "/v3")
     return make_app(
         service="identity",

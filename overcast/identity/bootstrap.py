@@ -50,7 +50,9 @@ async def bootstrap(
     demo: Account,
     region: str,
     catalog: Sequence[CatalogService],
-) -> None:
+) -> dict[str, str]:
+    """Create what is missing; returns the ids of the admin and demo projects by name."""
+    projects: dict[str, str] = {}
     async with service.writing() as session:
         await _domain(session, service)
         roles = {name: await _role(session, name) for name in (*ROLE_CHAIN, *EXTRA_ROLES)}
@@ -58,6 +60,7 @@ async def bootstrap(
             await _implies(session, roles[prior].id, roles[implied].id)
         for account in (admin, demo):
             project = await _project(session, service, account.project)
+            projects[account.project] = project.id
             user = await _user(session, service, account)
             await _assign(session, USER_PROJECT, user.id, project.id, roles[account.role].id)
             if account is admin:
@@ -65,6 +68,7 @@ async def bootstrap(
         await _region(session, region)
         for entry in catalog:
             await _service(session, entry, region)
+    return projects
 
 
 async def _domain(session: AsyncSession, service: IdentityService) -> None:

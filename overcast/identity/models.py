@@ -23,23 +23,16 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from overcast.common.db import JSONType, UTCDateTime
+from overcast.common.db import NAMING_CONVENTION, JSONType, UTCDateTime
 
 ROOT_DOMAIN = "<<root>>"
 """``project.domain_id`` of a domain (domains belong to no domain)."""
 GLOBAL_ROLE = "<<global>>"
 """``role.domain_id`` of a global role (unique names among globals and per domain)."""
 
-NAMING = {
-    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
 
 class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING)
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSONType}
 
 

@@ -218,7 +218,12 @@ def _cloud(tmp: Path, workers: int) -> RunningCloud:
         password = os.environ["OS_PASSWORD"]
         httpx.get(url, timeout=10).raise_for_status()
         return RunningCloud.external(url, password)
-    return start_cloud(tmp / "data", workers=workers, compliance=tempest_conf.COMPLIANCE)
+    return start_cloud(
+        tmp / "data",
+        workers=workers,
+        compliance=tempest_conf.COMPLIANCE,
+        env=tempest_conf.CLOUD_SETTINGS,
+    )
 
 
 if __name__ == "__main__":

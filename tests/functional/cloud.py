@@ -54,6 +54,7 @@ class RunningCloud:
     data_dir: Path | None = None
     process: subprocess.Popen[bytes] | None = None
     env: dict[str, str] = field(default_factory=dict)
+    image_url: str | None = None
 
     @classmethod
     def external(cls, auth_url: str, admin_password: str) -> RunningCloud:
@@ -102,9 +103,11 @@ def start_cloud(
     """``overcast up`` on ``data_dir`` (on ``port``, or a free one); returns once it answers."""
     data_dir.mkdir(parents=True, exist_ok=True)
     port = port or free_port()
+    image_port = free_port()
     environ = {
         **os.environ,
         "OVERCAST_IDENTITY__PORT": str(port),
+        "OVERCAST_IMAGE__PORT": str(image_port),
         "OVERCAST_BOOTSTRAP__ADMIN_PASSWORD": ADMIN_PASSWORD,
         "OVERCAST_BOOTSTRAP__DEMO_PASSWORD": DEMO_PASSWORD,
         **(env or {}),
@@ -119,7 +122,13 @@ def start_cloud(
         stderr=subprocess.STDOUT,
     )
     cloud = RunningCloud(
-        f"http://127.0.0.1:{port}/v3", ADMIN_PASSWORD, DEMO_PASSWORD, data_dir, process, environ
+        f"http://127.0.0.1:{port}/v3",
+        ADMIN_PASSWORD,
+        DEMO_PASSWORD,
+        data_dir,
+        process,
+        environ,
+        image_url=f"http://127.0.0.1:{image_port}",
     )
     _wait(cloud, timeout)
     return cloud
@@ -134,7 +143,9 @@ def _wait(cloud: RunningCloud, timeout: float) -> None:
                 f"overcast exited with {cloud.process.returncode}:\n{cloud.log.read_text()}"
             )
         try:
-            if httpx.get(cloud.auth_url, timeout=2).status_code == 200:
+            if httpx.get(cloud.auth_url, timeout=2).status_code == 200 and (
+                cloud.image_url is None or httpx.get(cloud.image_url, timeout=2).status_code == 300
+            ):
                 return
         except httpx.TransportError:
             pass

@@ -58,10 +58,11 @@ class ApiApp:
         errors: ErrorStyle,
         middleware: Sequence[tuple[type, dict[str, Any]]],
         state: Mapping[str, Any],
+        strict_slashes: bool = False,
     ) -> None:
         self.title = title
         self.errors = errors
-        self.dispatcher = Dispatcher(routes)
+        self.dispatcher = Dispatcher(routes, strict_slashes=strict_slashes)
         self.state = State(dict(state))
         app: ASGIApp = self._endpoint
         for cls, options in reversed(middleware):
@@ -113,6 +114,7 @@ def make_app(
     validator: TokenValidator | None,
     state: Mapping[str, Any] | None = None,
     access_log: bool = False,
+    strict_slashes: bool = False,
 ) -> ApiApp:
     middleware: list[tuple[type, dict[str, Any]]] = [
         (RequestIdMiddleware, {}),
@@ -128,4 +130,5 @@ def make_app(
         errors=errors,
         middleware=middleware,
         state=state or {},
+        strict_slashes=strict_slashes,
     )

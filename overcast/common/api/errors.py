@@ -129,3 +129,13 @@ def keystone_error(error: APIError) -> bytes:
         "error": {"code": error.status, "title": error.title, "message": error.message}
     }
     return orjson.dumps(body)
+
+
+def glance_error(error: APIError) -> bytes:
+    """Glance's (webob's) shape: ``{"code": "404 Not Found", "title": ..., "message": ...}``."""
+    body = {
+        "code": f"{error.status} {error.title}",
+        "title": error.title,
+        "message": error.message,
+    }
+    return orjson.dumps(body)

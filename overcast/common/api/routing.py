@@ -15,7 +15,8 @@ A handler's parameters are worked out once, when it is registered:
 * ``Annotated[T, Inject(fn)]`` receives ``fn(request)`` (the request context, a service ...).
 
 ``GET`` routes answer ``HEAD`` as well; a path that exists with other methods
-answers 405 with ``Allow``; a trailing slash is ignored.
+answers 405 with ``Allow``; a trailing slash is ignored unless the dispatcher is
+strict about slashes (Glance answers 404 to ``GET /v2/images/``).
 """
 
 from __future__ import annotations
@@ -190,15 +191,16 @@ class _Node:
 class Dispatcher:
     """Finds the route for a path by walking a trie of its segments (literals before parameters)."""
 
-    def __init__(self, routes: Iterable[Route]) -> None:
+    def __init__(self, routes: Iterable[Route], *, strict_slashes: bool = False) -> None:
         self.routes = list(routes)
+        self._split = _strict_segments if strict_slashes else _segments
         self._root = _Node()
         for route in self.routes:
             self._insert(route)
 
     def _insert(self, route: Route) -> None:
         node = self._root
-        for segment in _segments(route.path):
+        for segment in self._split(route.path):
             if _PARAM.match(segment):
                 if node.param is None:
                     node.param = _Node()
@@ -216,7 +218,7 @@ class Dispatcher:
         :raises MethodNotAllowed: when the path exists but not with this method.
         """
         values: list[str] = []
-        node = self._walk(self._root, _segments(path), 0, values)
+        node = self._walk(self._root, self._split(path), 0, values)
         if node is None:
             raise NotFound()
         route = node.methods.get(method)
@@ -253,3 +255,10 @@ class Dispatcher:
 def _segments(path: str) -> list[str]:
     stripped = path.strip("/")
     return stripped.split("/") if stripped else []
+
+
+def _strict_segments(path: str) -> list[str]:
+    """Segments with a trailing empty one kept: ``/v2/images/`` is not ``/v2/images``."""
+    if path in ("", "/"):
+        return []
+    return path.removeprefix("/").split("/")

@@ -2,6 +2,13 @@
 
 from overcast.common.db.engine import Database, database_url
 from overcast.common.db.migrate import upgrade
-from overcast.common.db.types import JSONType, UTCDateTime
+from overcast.common.db.types import NAMING_CONVENTION, JSONType, UTCDateTime
 
-__all__ = ["Database", "JSONType", "UTCDateTime", "database_url", "upgrade"]
+__all__ = [
+    "NAMING_CONVENTION",
+    "Database",
+    "JSONType",
+    "UTCDateTime",
+    "database_url",
+    "upgrade",
+]

@@ -11,6 +11,14 @@ from sqlalchemy.types import TypeDecorator
 
 JSONType = JSON().with_variant(JSONB(), "postgresql")
 
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+"""Constraint names every service's metadata uses, so migrations name them alike."""
+
 
 class UTCDateTime(TypeDecorator[datetime]):
     """A timezone-aware UTC datetime, stored without a zone (SQLite has none)."""

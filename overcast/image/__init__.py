@@ -1,0 +1,1 @@
+"""The image service: Glance v2 images, members, tasks and metadata definitions."""

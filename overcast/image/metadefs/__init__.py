@@ -1,0 +1,1 @@
+"""Metadata definitions: namespaces of typed properties, objects and tags for other resources."""
