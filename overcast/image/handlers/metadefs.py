@@ -198,15 +198,7 @@ async def delete_namespace(namespace: str, ctx: Context, service: Images) -> Res
         found = await repo.find_namespace(session, ctx, namespace, "delete_metadef_namespace")
         if found.protected:
             raise_protected(found)
-        for item in [
-            *await repo.items(session, MetadefObject, found),
-            *await repo.items(session, MetadefProperty, found),
-            *await repo.items(session, MetadefTag, found),
-        ]:
-            await session.delete(item)
-        for association, _ in await repo.associations(session, found):
-            await session.delete(association)
-        await session.delete(found)
+        await repo.delete_namespace(session, found)
     return empty_response()
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from overcast.common.api.errors import Conflict, Forbidden, NotFound
@@ -170,3 +170,10 @@ async def associate(
     session.add(association)
     await session.flush()
     return association, kind
+
+
+async def delete_namespace(session: AsyncSession, namespace: Namespace) -> None:
+    """Delete the namespace and everything it holds."""
+    for kind in (MetadefObject, MetadefProperty, MetadefTag, ResourceTypeAssociation):
+        await session.execute(delete(kind).where(kind.namespace_id == namespace.id))
+    await session.execute(delete(Namespace).where(Namespace.id == namespace.id))

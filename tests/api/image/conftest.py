@@ -18,7 +18,7 @@ import pytest
 from overcast.cmd.allinone import run_bootstrap
 from overcast.cmd.services import Shared
 from overcast.common.clock import ShiftedClock
-from overcast.identity.app import make_identity_app
+from overcast.identity.app import LocalValidator, make_identity_app
 from overcast.image.app import make_image_app
 from overcast.image.service import ImageService
 from tests.api.identity.conftest import Api, grant, make_project, make_user, role_id
@@ -39,6 +39,7 @@ class ImageCloud:
     clock: ShiftedClock
     admin_password: str
     backend: str
+    image_validator: LocalValidator
 
     async def login(self, user: str, password: str, project: str) -> Api:
         body = {
@@ -97,7 +98,9 @@ async def image_cloud(
         ) as identity,
         httpx.AsyncClient(transport=httpx.ASGITransport(app=image_app), base_url=IMAGE) as client,
     ):
-        yield ImageCloud(service, identity, client, clock, "admin-secret", backend)
+        yield ImageCloud(
+            service, identity, client, clock, "admin-secret", backend, shared.validator()
+        )
     await service.close()
     await shared.close()
     if schema is not None:
