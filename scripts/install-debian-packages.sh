@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Installs the Debian packages Overcast needs (wrk drives the benchmarks), if any are missing. Idempotent and quiet
+# Installs the Debian packages Overcast needs (wrk drives the benchmarks, qemu-img makes test disks), if any are missing. Idempotent and quiet
 # when everything is present; needs root (or sudo) only when something must be installed.
 set -euo pipefail
 
-PACKAGES=(python3 python3-venv python3-dev gcc make git curl wrk)
+PACKAGES=(python3 python3-venv python3-dev gcc make git curl wrk qemu-utils)
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do

@@ -36,6 +36,12 @@ def openapi_document(title: str, routes: Sequence[Route]) -> dict[str, Any]:
                     "application/json": {"schema": {"$ref": REF.format(model=route.body.__name__)}}
                 },
             }
+        elif route.documented_body is not None:
+            media, body_schema = route.documented_body
+            operation["requestBody"] = {
+                "required": True,
+                "content": {media: {"schema": body_schema}},
+            }
         paths.setdefault(route.path, {})[route.method.lower()] = operation
     return {
         "openapi": "3.1.0",

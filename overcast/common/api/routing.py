@@ -35,6 +35,8 @@ from starlette.responses import Response
 from overcast.common.api.errors import MethodNotAllowed, NotFound, ValidationError
 
 Handler = Callable[..., Awaitable[Response]]
+Body = tuple[str, dict[str, Any]] | None
+"""``(media type, JSON schema)`` documenting a body the handler reads itself."""
 _PARAM = re.compile(r"^\{(\w+)\}$")
 
 
@@ -53,6 +55,8 @@ class Route:
     status: int = 200
     body: type[pydantic.BaseModel] | None = None
     summary: str = ""
+    documented_body: tuple[str, dict[str, Any]] | None = None
+    """``(media type, JSON schema)`` of a body the handler reads itself (for OpenAPI)."""
     _binders: list[tuple[str, Callable[[Request, dict[str, str], Any], Any]]] = field(
         default_factory=list, repr=False
     )
@@ -137,41 +141,62 @@ class Router:
         self.prefix = prefix
         self.routes: list[Route] = []
 
-    def add(self, method: str, path: str, handler: Handler, *, status: int = 200) -> Route:
+    def add(
+        self,
+        method: str,
+        path: str,
+        handler: Handler,
+        *,
+        status: int = 200,
+        body: Body = None,
+    ) -> Route:
         route = Route(
-            method.upper(), self.prefix + path, handler, status, summary=_summary(handler)
+            method.upper(),
+            self.prefix + path,
+            handler,
+            status,
+            summary=_summary(handler),
+            documented_body=body,
         )
         route.bind()
         self.routes.append(route)
         return route
 
-    def _decorator(self, method: str, path: str, status: int) -> Callable[[Handler], Handler]:
+    def _decorator(
+        self, method: str, path: str, status: int, body: Body
+    ) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
-            self.add(method, path, handler, status=status)
+            self.add(method, path, handler, status=status, body=body)
             return handler
 
         return register
 
     def get(self, path: str, *, status: int = 200) -> Callable[[Handler], Handler]:
         """A ``GET`` route, which answers ``HEAD`` too."""
-        return self._decorator("GET", path, status)
+        return self._decorator("GET", path, status, None)
 
     read = get
 
     def head(self, path: str, *, status: int = 200) -> Callable[[Handler], Handler]:
-        return self._decorator("HEAD", path, status)
+        return self._decorator("HEAD", path, status, None)
 
-    def post(self, path: str, *, status: int = 200) -> Callable[[Handler], Handler]:
-        return self._decorator("POST", path, status)
+    def post(
+        self, path: str, *, status: int = 200, body: Body = None
+    ) -> Callable[[Handler], Handler]:
+        return self._decorator("POST", path, status, body)
 
-    def put(self, path: str, *, status: int = 200) -> Callable[[Handler], Handler]:
-        return self._decorator("PUT", path, status)
+    def put(
+        self, path: str, *, status: int = 200, body: Body = None
+    ) -> Callable[[Handler], Handler]:
+        return self._decorator("PUT", path, status, body)
 
-    def patch(self, path: str, *, status: int = 200) -> Callable[[Handler], Handler]:
-        return self._decorator("PATCH", path, status)
+    def patch(
+        self, path: str, *, status: int = 200, body: Body = None
+    ) -> Callable[[Handler], Handler]:
+        return self._decorator("PATCH", path, status, body)
 
     def delete(self, path: str, *, status: int = 200) -> Callable[[Handler], Handler]:
-        return self._decorator("DELETE", path, status)
+        return self._decorator("DELETE", path, status, None)
 
 
 def _summary(handler: Handler) -> str:

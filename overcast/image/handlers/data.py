@@ -10,6 +10,7 @@ from starlette.responses import Response, StreamingResponse
 from overcast.common.api import Context, Router, empty_response
 from overcast.common.api.errors import BadRequest, NotFound, UnsupportedMediaType
 from overcast.image import data
+from overcast.image.handlers import bodies
 from overcast.image.handlers.common import Images, json_object
 
 router = Router(prefix="/v2/images/{image_id}")
@@ -23,7 +24,7 @@ class ClientWentAway(BadRequest):
     default_message = "The upload was interrupted before all of its data arrived."
 
 
-@router.put("/file", status=204)
+@router.put("/file", status=204, body=bodies.DATA)
 async def upload_image_file(
     image_id: str, request: Request, ctx: Context, service: Images
 ) -> Response:
@@ -86,12 +87,12 @@ async def download_image_file(
     return StreamingResponse(found.body, status, headers=headers, media_type=OCTET_STREAM)
 
 
-@router.put("/stage", status=204)
+@router.put("/stage", status=204, body=bodies.DATA)
 async def stage_image_data(image_id: str) -> Response:
     raise NotFound("Image staging is not available: this cloud offers no import methods.")
 
 
-@router.post("/import", status=202)
+@router.post("/import", status=202, body=bodies.IMPORT)
 async def import_image(image_id: str, request: Request) -> Response:
     body = await json_object(request)
     method = body.get("method")

@@ -12,6 +12,7 @@ from overcast.common.api import Context, JSONResponse, Router, empty_response, j
 from overcast.common.api.errors import BadRequest
 from overcast.image import images, listing
 from overcast.image.access import Caller, can_see, find_image, membership, target, visible_image
+from overcast.image.handlers import bodies
 from overcast.image.handlers.common import Images, json_body
 from overcast.image.models import Image
 from overcast.image.patch import parse_patch
@@ -66,7 +67,7 @@ def _page(request: Request, shown: list[Image], *, full: bool) -> dict[str, Any]
     return body
 
 
-@router.post("", status=201)
+@router.post("", status=201, body=bodies.IMAGE)
 async def create_image(request: Request, ctx: Context, service: Images) -> JSONResponse:
     """Create a queued image (its data comes later, with an upload)."""
     image = await images.create_image(service, ctx, await json_body(request))
@@ -80,7 +81,7 @@ async def show_image(image_id: str, ctx: Context, service: Images) -> JSONRespon
     return json_response(image_view(image))
 
 
-@router.patch("/{image_id}")
+@router.patch("/{image_id}", body=bodies.PATCH)
 async def update_image(
     image_id: str, request: Request, ctx: Context, service: Images
 ) -> JSONResponse:

@@ -7,13 +7,14 @@ from starlette.responses import Response
 
 from overcast.common.api import Context, JSONResponse, Router, empty_response, json_response
 from overcast.image import members
+from overcast.image.handlers import bodies
 from overcast.image.handlers.common import Images, json_body
 from overcast.image.views import member_view
 
 router = Router(prefix="/v2/images/{image_id}/members")
 
 
-@router.post("")
+@router.post("", body=bodies.NEW_MEMBER)
 async def create_image_member(
     image_id: str, request: Request, ctx: Context, service: Images
 ) -> JSONResponse:
@@ -37,7 +38,7 @@ async def show_image_member(
     return json_response(member_view(await members.get_member(service, ctx, image_id, member_id)))
 
 
-@router.put("/{member_id}")
+@router.put("/{member_id}", body=bodies.MEMBER_STATUS)
 async def update_image_member(
     image_id: str, member_id: str, request: Request, ctx: Context, service: Images
 ) -> JSONResponse:

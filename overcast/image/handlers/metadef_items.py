@@ -9,6 +9,7 @@ from starlette.responses import Response
 
 from overcast.common.api import Context, JSONResponse, Router, empty_response, json_response
 from overcast.common.api.errors import BadRequest
+from overcast.image.handlers import bodies
 from overcast.image.handlers.common import Images, json_body
 from overcast.image.metadefs import repository as repo
 from overcast.image.metadefs import views
@@ -42,7 +43,7 @@ def _object_fields(body: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-@router.post("/objects", status=201)
+@router.post("/objects", status=201, body=bodies.OBJECT)
 async def create_namespace_object(
     namespace: str, request: Request, ctx: Context, service: Images
 ) -> JSONResponse:
@@ -70,7 +71,7 @@ async def show_namespace_object(
     return json_response(views.object_view(found, item))
 
 
-@router.put("/objects/{name}")
+@router.put("/objects/{name}", body=bodies.OBJECT)
 async def update_namespace_object(
     namespace: str, name: str, request: Request, ctx: Context, service: Images
 ) -> JSONResponse:
@@ -118,7 +119,7 @@ def _definition(body: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in body.items() if key != "name"}
 
 
-@router.post("/properties", status=201)
+@router.post("/properties", status=201, body=bodies.PROPERTY)
 async def create_namespace_property(
     namespace: str, request: Request, ctx: Context, service: Images
 ) -> JSONResponse:
@@ -146,7 +147,7 @@ async def show_namespace_property(
     return json_response(views.property_view(prop))
 
 
-@router.put("/properties/{name}")
+@router.put("/properties/{name}", body=bodies.PROPERTY)
 async def update_namespace_property(
     namespace: str, name: str, request: Request, ctx: Context, service: Images
 ) -> JSONResponse:
@@ -180,7 +181,7 @@ async def list_namespace_tags(namespace: str, ctx: Context, service: Images) -> 
     return json_response({"tags": [views.tag_view(tag) for tag in tags]})
 
 
-@router.post("/tags", status=201)
+@router.post("/tags", status=201, body=bodies.TAGS)
 async def create_namespace_tags(
     namespace: str, request: Request, ctx: Context, service: Images
 ) -> JSONResponse:
@@ -228,7 +229,7 @@ async def show_namespace_tag(
     return json_response(views.tag_view(tag))
 
 
-@router.put("/tags/{name}")
+@router.put("/tags/{name}", body=bodies.TAG)
 async def update_namespace_tag(
     namespace: str, name: str, request: Request, ctx: Context, service: Images
 ) -> JSONResponse:

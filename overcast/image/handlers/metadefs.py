@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from sqlalchemy import select
 from starlette.requests import Request
@@ -12,6 +12,7 @@ from starlette.responses import Response
 from overcast.common.api import Context, JSONResponse, Router, empty_response, json_response
 from overcast.common.api.errors import BadRequest, Forbidden, NotFound
 from overcast.image.access import Caller
+from overcast.image.handlers import bodies
 from overcast.image.handlers.common import Images, json_body
 from overcast.image.metadefs import repository as repo
 from overcast.image.metadefs import views
@@ -97,7 +98,7 @@ def _after_marker(
     return rest[:limit], len(rest) > limit
 
 
-@router.post("/namespaces", status=201)
+@router.post("/namespaces", status=201, body=bodies.NAMESPACE)
 async def create_namespace(request: Request, ctx: Context, service: Images) -> JSONResponse:
     """Create a namespace, with any resource types, properties, objects and tags it lists."""
     caller = Caller.of(ctx)
@@ -134,9 +135,7 @@ async def create_namespace(request: Request, ctx: Context, service: Images) -> J
         for spec in body.get("tags", []):
             await repo.add_item(session, MetadefTag, namespace, now, name=spec["name"])
         view = await _full_view(session, namespace)
-    return json_response(
-        view, status=201, headers={"Location": f"/v2/metadefs/namespaces/{namespace.namespace}"}
-    )
+    return json_response(view, status=201, headers={"Location": quote(view["self"])})
 
 
 def _object_values(spec: dict[str, Any]) -> dict[str, Any]:
@@ -172,7 +171,7 @@ async def show_namespace(namespace: str, ctx: Context, service: Images) -> JSONR
         return json_response(await _full_view(session, found))
 
 
-@router.put("/namespaces/{namespace}")
+@router.put("/namespaces/{namespace}", body=bodies.NAMESPACE)
 async def update_namespace(
     namespace: str, request: Request, ctx: Context, service: Images
 ) -> JSONResponse:
@@ -262,7 +261,7 @@ async def list_resource_type_associations(
     )
 
 
-@router.post("/namespaces/{namespace}/resource_types", status=201)
+@router.post("/namespaces/{namespace}/resource_types", status=201, body=bodies.ASSOCIATION)
 async def create_resource_type_association(
     namespace: str, request: Request, ctx: Context, service: Images
 ) -> JSONResponse:

@@ -11,6 +11,7 @@ from overcast.common.api import Context, JSONResponse, Router, json_response
 from overcast.common.api.errors import BadRequest, MethodNotAllowed
 from overcast.image import tasks
 from overcast.image.access import visible_image
+from overcast.image.handlers import bodies
 from overcast.image.handlers.common import Images, json_body
 from overcast.image.views import task_view
 
@@ -28,7 +29,7 @@ LISTED = (
 )
 
 
-@router.post("/tasks", status=201)
+@router.post("/tasks", status=201, body=bodies.TASK_BODY)
 async def create_task(request: Request, ctx: Context, service: Images) -> JSONResponse:
     """Start a task (``import``: create an image and fill it from a URL)."""
     task = await tasks.create_task(service, ctx, await json_body(request))

@@ -52,6 +52,7 @@ PROPERTY_MAP = {
 
 RESOURCE_TYPE_ASSOCIATION = {
     "name": "resource_type_association",
+    "type": "object",
     "properties": {
         "name": {"type": "string", "maxLength": 80},
         "prefix": {"type": "string", "maxLength": 80},
@@ -65,6 +66,7 @@ RESOURCE_TYPE_ASSOCIATION = {
 
 PROPERTY = {
     "name": "property",
+    "type": "object",
     "properties": PROPERTY_FIELDS,
     "required": ["name", "title", "type"],
     "additionalProperties": False,
@@ -72,6 +74,7 @@ PROPERTY = {
 
 OBJECT = {
     "name": "object",
+    "type": "object",
     "properties": {
         "name": {"type": "string", "maxLength": 255},
         "description": {"type": "string"},
@@ -88,6 +91,7 @@ OBJECT = {
 
 TAG = {
     "name": "tag",
+    "type": "object",
     "properties": {
         "name": {"type": "string", "maxLength": 255},
         "created_at": TIMESTAMP,
@@ -99,6 +103,7 @@ TAG = {
 
 NAMESPACE = {
     "name": "namespace",
+    "type": "object",
     "properties": {
         "namespace": {"type": "string", "maxLength": 80, "description": "The unique name."},
         "display_name": {"type": "string", "maxLength": 80},
@@ -126,7 +131,11 @@ NAMESPACE = {
         "objects": {"type": "array", "items": OBJECT},
         "tags": {
             "type": "array",
-            "items": {"type": "object", "properties": {"name": {"type": "string"}}},
+            "items": {
+                "type": "object",
+                "properties": {"name": {"type": "string", "maxLength": 255}},
+                "required": ["name"],
+            },
         },
     },
     "required": ["namespace"],
