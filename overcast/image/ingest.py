@@ -1,10 +1,13 @@
 """Streaming image data into a store: sizes, hashes and format checks computed on the way.
 
-Incoming chunks are gathered into buffers of ``chunk_size`` bytes. A full buffer
-is handed, at once, to three workers: md5 and sha512 each in a thread (hashlib
-releases the GIL, so both run in parallel) and the store writer. Meanwhile the
-next buffer fills from the network; it is handed over only when the previous one
-is done. Memory per upload is therefore two buffers, whatever the image size.
+Incoming chunks are gathered into buffers of ``chunk_size`` bytes taken from a
+small pool. A full buffer is handed to three stages that each work through the
+buffers in order, on their own, in a thread: md5, sha512 (hashlib releases the
+GIL, so the two use two cores) and the store writer. No stage waits for another:
+a slow disk moment does not stall the hashing, nor a busy core the disk. The
+network is read only while a buffer is free, so memory per upload is the pool,
+``DEPTH`` buffers, whatever the image size; the buffers are page-aligned, which
+lets the file store write them with O_DIRECT.
 
 Nothing is committed until the whole stream is in and the data passed the format
 check; on any failure whatever was written is aborted.
@@ -14,7 +17,8 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections.abc import AsyncIterable, Awaitable
+import mmap
+from collections.abc import AsyncIterable, Awaitable, Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +27,8 @@ from overcast.image import formats
 from overcast.image.stores.base import StoreWriter
 
 HASH_ALGO = "sha512"
+DEPTH = 8
+"""Buffers per upload: enough for the stages to drift apart by a few buffers."""
 
 
 @dataclass(frozen=True)
@@ -82,19 +88,59 @@ async def ingest(
     return Stored(location, size, pipe.md5.hexdigest(), pipe.sha.hexdigest(), virtual_size)
 
 
+class _Stage:
+    """One consumer of the filled buffers, taking them in order in a task of its own.
+
+    After a failure it keeps taking buffers, only to give them back, so that the
+    feeder never waits for a buffer that will not come; the failure is raised to
+    the feeder when it asks for its next buffer.
+    """
+
+    def __init__(
+        self, work: Callable[[memoryview], Awaitable[Any]], done_with: Callable[[int], None]
+    ) -> None:
+        self.work = work
+        self.done_with = done_with
+        self.failure: BaseException | None = None
+        self.queue: asyncio.Queue[tuple[int, memoryview] | None] = asyncio.Queue()
+        self.task = asyncio.ensure_future(self._run())
+
+    async def _run(self) -> None:
+        while (item := await self.queue.get()) is not None:
+            index, view = item
+            try:
+                if self.failure is None:
+                    await self.work(view)
+            except Exception as exc:
+                self.failure = exc
+            finally:
+                self.done_with(index)
+
+
 class _Pipeline:
     def __init__(self, writer: StoreWriter, executor: Executor, chunk_size: int) -> None:
-        self.writer = writer
-        self.executor = executor
         self.chunk_size = chunk_size
         self.md5 = hashlib.md5(usedforsecurity=False)
         self.sha = hashlib.new(HASH_ALGO)
-        self.buffers = (bytearray(chunk_size), bytearray(chunk_size))
-        self.current = 0
+        self.buffers = [mmap.mmap(-1, chunk_size) for _ in range(DEPTH)]
+        self.users = [0] * DEPTH  # stages still holding each buffer
+        self.free: asyncio.Queue[int] = asyncio.Queue()
+        for index in range(DEPTH):
+            self.free.put_nowait(index)
+        self.current: int | None = None
         self.fill = 0
-        self.handed = 0
         self.head = bytearray()
-        self.inflight: asyncio.Future[Any] | None = None
+        self.last = b""  # the last TAIL_BYTES handed on
+        loop = asyncio.get_running_loop()
+
+        def hashing(state: Any) -> Callable[[memoryview], Awaitable[None]]:
+            return lambda view: loop.run_in_executor(executor, state.update, view)
+
+        self.stages = [
+            _Stage(hashing(self.md5), self._done_with),
+            _Stage(hashing(self.sha), self._done_with),
+            _Stage(writer.write, self._done_with),
+        ]
 
     async def feed(self, chunks: AsyncIterable[bytes], expect: Expectations) -> int:
         size = 0
@@ -111,59 +157,57 @@ class _Pipeline:
                 _check_head(self.head, expect)
                 checked_head = True
             await self._take(memoryview(chunk))
-        await self._drain()
         if self.fill:
-            await self._process(memoryview(self.buffers[self.current])[: self.fill])
+            self._hand_on()
+        await self._finish()
         return size
 
     async def _take(self, view: memoryview) -> None:
         while view:
-            buffer = self.buffers[self.current]
+            if self.current is None:
+                self.current = await self.free.get()
+                self._raise_failure()
             count = min(len(view), self.chunk_size - self.fill)
-            buffer[self.fill : self.fill + count] = view[:count]
+            self.buffers[self.current][self.fill : self.fill + count] = view[:count]
             self.fill += count
             view = view[count:]
             if self.fill == self.chunk_size:
-                await self._drain()
-                self.inflight = asyncio.ensure_future(self._process(memoryview(buffer)))
-                self.current ^= 1
-                self.fill = 0
+                self._hand_on()
 
-    async def _process(self, view: memoryview) -> None:
-        """Hash and write one buffer, the three at once; raise the first failure."""
-        loop = asyncio.get_running_loop()
-        work: list[Awaitable[Any]] = [
-            loop.run_in_executor(self.executor, self.md5.update, view),
-            loop.run_in_executor(self.executor, self.sha.update, view),
-            self.writer.write(view),
-        ]
-        results = await asyncio.gather(*work, return_exceptions=True)
-        for result in results:
-            if isinstance(result, BaseException):
-                raise result
-        self.handed += len(view)
+    def _hand_on(self) -> None:
+        assert self.current is not None
+        view = memoryview(self.buffers[self.current])[: self.fill]
+        self.last = (self.last + bytes(view[-formats.TAIL_BYTES :]))[-formats.TAIL_BYTES :]
+        self.users[self.current] = len(self.stages)
+        for stage in self.stages:
+            stage.queue.put_nowait((self.current, view))
+        self.current, self.fill = None, 0
 
-    async def _drain(self) -> None:
-        if self.inflight is not None:
-            inflight, self.inflight = self.inflight, None
-            await inflight
+    def _done_with(self, index: int) -> None:
+        self.users[index] -= 1
+        if self.users[index] == 0:
+            self.free.put_nowait(index)
+
+    def _raise_failure(self) -> None:
+        for stage in self.stages:
+            if stage.failure is not None:
+                raise stage.failure
+
+    async def _finish(self) -> None:
+        await self.settle()
+        self._raise_failure()
 
     async def settle(self) -> None:
-        """Wait for buffer work still running (after a failure), ignoring its outcome."""
-        if self.inflight is not None:
-            inflight, self.inflight = self.inflight, None
-            await asyncio.wait([inflight])
-            if not inflight.cancelled():
-                inflight.exception()  # retrieved: the first failure is already being raised
+        """Let the stages finish the buffers handed on; then no thread uses a buffer."""
+        if self.stages[0].task.done():
+            return
+        for stage in self.stages:
+            stage.queue.put_nowait(None)
+        await asyncio.wait([stage.task for stage in self.stages])
 
     def tail(self) -> bytes:
-        """The last bytes of the data, from the buffers that hold them."""
-        want = formats.TAIL_BYTES
-        current = bytes(self.buffers[self.current][: self.fill])
-        if len(current) >= want or self.handed <= len(current):
-            return current[-want:]
-        previous = self.buffers[self.current ^ 1]
-        return bytes(previous[-(want - len(current)) :]) + current
+        """The last bytes of the data."""
+        return self.last
 
 
 def _check_head(head: bytearray, expect: Expectations) -> None:

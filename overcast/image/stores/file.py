@@ -5,12 +5,13 @@ exclusive ``flock`` that lives as long as the writer, then fsync'd and renamed t
 ``<image>``: a reader never sees a partial file, and a partial file nobody holds
 a lock on was left by a writer that died, which :meth:`FileStore.sweep` removes.
 
-Large writes would otherwise sit in the page cache until the final fsync, which
-then stalls for as long as the disk needs to write all of it. So every
-:data:`WRITEBACK_BYTES` the writer asks the kernel to start writing back (and to
-drop what is already on disk): the disk works while the upload streams, the
-final fsync has little left to do, and the page cache does not fill with data
-nobody is about to read.
+Whole, page-aligned buffers (what the upload pipeline hands over) are written
+with O_DIRECT: straight from the buffer to the disk, without a copy into the
+page cache or a cache full of data nobody is about to read. Anything else (an
+unaligned tail, a filesystem without O_DIRECT such as tmpfs) is written through
+the page cache, whose writeback the writer starts every :data:`WRITEBACK_BYTES`.
+Either way an ``fdatasync`` runs in the background every :data:`SYNC_BYTES`, so
+that the final fsync, which the client waits for, has little left to do.
 """
 
 from __future__ import annotations
@@ -29,6 +30,9 @@ from typing import Any, TypeVar
 from overcast.image.stores.base import DataNotFound, StorageFull, StoreError, StoreInfo
 
 WRITEBACK_BYTES = 32 << 20
+SYNC_BYTES = 128 << 20
+DIRECT_ALIGN = 4096
+O_DIRECT = getattr(os, "O_DIRECT", 0)
 READ_CHUNK = 1 << 20
 PARTIAL_DIR = ".partial"
 SCHEME = "file://"
@@ -146,36 +150,87 @@ class FileWriter:
         self.final = store.root / image_id
         self.path = store.partial / f"{image_id}.{secrets.token_hex(6)}.part"
         self.fd: int | None = None
+        self.direct = bool(O_DIRECT)
         self.written = 0
         self.flushed = 0
+        self.synced = 0
+        self.syncing: asyncio.Future[None] | None = None
 
     async def write(self, chunk: bytes | bytearray | memoryview) -> None:
         await self.store._run(self._write, chunk)
+        if self.written - self.synced >= SYNC_BYTES:
+            await self._synced()
+            assert self.fd is not None
+            self.synced = self.written
+            loop = asyncio.get_running_loop()
+            self.syncing = loop.run_in_executor(self.store.executor, os.fdatasync, self.fd)
+
+    async def _synced(self) -> None:
+        """Wait for the background sync, if one runs.
+
+        :raises StoreError: when it failed.
+        """
+        if self.syncing is not None:
+            syncing, self.syncing = self.syncing, None
+            try:
+                await syncing
+            except OSError as exc:
+                raise _store_error(exc, "write") from None
 
     def _write(self, chunk: bytes | bytearray | memoryview) -> None:
         try:
             if self.fd is None:
-                self.fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o640)
-                fcntl.flock(self.fd, fcntl.LOCK_EX)
+                self.fd = self._open()
             view = memoryview(chunk)
+            if self.direct and len(view) % DIRECT_ALIGN:
+                self._go_buffered()
             while view:
-                count = os.write(self.fd, view)
+                try:
+                    count = os.write(self.fd, view)
+                except OSError as exc:
+                    if not (self.direct and exc.errno == errno.EINVAL):
+                        raise
+                    self._go_buffered()  # the buffer is not aligned after all
+                    continue
                 view = view[count:]
                 self.written += count
-            if self.written - self.flushed >= WRITEBACK_BYTES:
+            if not self.direct and self.written - self.flushed >= WRITEBACK_BYTES:
                 os.posix_fadvise(self.fd, 0, self.written, os.POSIX_FADV_DONTNEED)
                 self.flushed = self.written
         except OSError as exc:
             raise _store_error(exc, "write") from None
 
+    def _open(self) -> int:
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL
+        try:
+            fd = os.open(self.path, flags | (O_DIRECT if self.direct else 0), 0o640)
+        except OSError as exc:
+            if not (self.direct and exc.errno == errno.EINVAL):
+                raise
+            self.direct = False  # the filesystem has no O_DIRECT
+            fd = os.open(self.path, flags, 0o640)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        return fd
+
+    def _go_buffered(self) -> None:
+        assert self.fd is not None
+        fcntl.fcntl(self.fd, fcntl.F_SETFL, fcntl.fcntl(self.fd, fcntl.F_GETFL) & ~O_DIRECT)
+        self.direct = False
+        self.flushed = self.written
+
     async def commit(self) -> str:
+        try:
+            await self._synced()
+        except StoreError:
+            await self.store._run(self._close)
+            raise
         await self.store._run(self._commit)
         return f"{SCHEME}{self.final}"
 
     def _commit(self) -> None:
         try:
             if self.fd is None:  # no data at all: an empty image
-                self.fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o640)
+                self.fd = self._open()
             os.fsync(self.fd)
             os.posix_fadvise(self.fd, 0, 0, os.POSIX_FADV_DONTNEED)
             os.replace(self.path, self.final)
@@ -190,6 +245,8 @@ class FileWriter:
             self._close()
 
     async def abort(self) -> None:
+        with contextlib.suppress(StoreError):
+            await self._synced()  # the descriptor stays open until no thread uses it
         await self.store._run(self._abort)
 
     def _abort(self) -> None:

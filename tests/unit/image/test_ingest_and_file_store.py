@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import mmap
 import os
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
@@ -13,7 +14,8 @@ import pytest
 from overcast.image.formats import FormatMismatch
 from overcast.image.ingest import Expectations, Limit, TooLarge, ingest
 from overcast.image.stores import DataNotFound, FileStore, StorageFull
-from overcast.image.stores.file import FileWriter
+from overcast.image.stores import file as file_store
+from overcast.image.stores.file import O_DIRECT, FileWriter
 from tests.unit.image.test_formats import qcow2
 
 CHUNK = 64 * 1024
@@ -151,3 +153,59 @@ async def test_missing_data_and_foreign_locations_are_not_found(store: FileStore
     with pytest.raises(DataNotFound):
         await read_all(store, "file:///etc/passwd")
     await store.delete(f"file://{store.root}/nothing")  # deleting what is gone is fine
+
+
+class FailsLaterWriter(FileWriter):
+    """A disk that fills up after the first buffers."""
+
+    def _write(self, chunk: bytes | bytearray | memoryview) -> None:
+        if self.written >= 3 * CHUNK:
+            raise StorageFull("image storage is full (No space left on device)")
+        super()._write(chunk)
+
+
+async def test_a_store_failing_mid_stream_stops_the_upload_and_nothing_stays(
+    store: FileStore,
+) -> None:
+    # far more data than the pipeline holds: the feeder must learn of the failure
+    with pytest.raises(StorageFull):
+        await ingest(
+            pieces(os.urandom(40 * CHUNK), CHUNK),
+            FailsLaterWriter(store, "img"),
+            expect(),
+            executor=store.executor,
+            chunk_size=CHUNK,
+        )
+    assert leftovers(store) == []
+
+
+async def test_aligned_buffers_go_direct_and_anything_else_through_the_cache(
+    store: FileStore,
+) -> None:
+    aligned = mmap.mmap(-1, CHUNK)
+    aligned[:] = os.urandom(CHUNK)
+    unaligned = memoryview(bytearray(CHUNK + 1))[1:]  # right length, odd address
+    unaligned[:] = os.urandom(CHUNK)
+    writer = store.writer("img")
+    await writer.write(memoryview(aligned))
+    assert writer.direct == bool(O_DIRECT)
+    await writer.write(unaligned)
+    await writer.write(b"tail")
+    assert not writer.direct
+    location = await writer.commit()
+    assert await read_all(store, location) == bytes(aligned) + bytes(unaligned) + b"tail"
+
+
+async def test_data_is_synced_in_the_background_while_it_streams(
+    store: FileStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(file_store, "SYNC_BYTES", 2 * CHUNK)
+    syncs: list[int] = []
+    real_sync = os.fdatasync
+    monkeypatch.setattr(file_store.os, "fdatasync", lambda fd: syncs.append(fd) or real_sync(fd))
+    data = os.urandom(7 * CHUNK)
+    stored = await ingest(
+        pieces(data), store.writer("img"), expect(), executor=store.executor, chunk_size=CHUNK
+    )
+    assert len(syncs) == 3  # after 2, 4 and 6 buffers; the commit's fsync does the rest
+    assert await read_all(store, stored.location) == data
