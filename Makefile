@@ -23,7 +23,7 @@ up: install
 	$(BIN)/overcast up --data-dir $(DATA_DIR)
 
 ## Lint, type-check, then every test: unit, API (SQLite and PostgreSQL), functional with the
-## real openstack CLI and openstacksdk, schemathesis fuzzing, and the Tempest identity baseline.
+## real openstack CLI and openstacksdk, schemathesis fuzzing, and the Tempest identity and image baselines.
 test: lint
 	$(BIN)/pytest tests
 
@@ -42,6 +42,7 @@ tempest: install
 
 bench: install
 	$(BIN)/python bench/identity.py
+	$(BIN)/python bench/image.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .tempest

@@ -1,6 +1,6 @@
-"""Tempest's identity API tests against a two-worker all-in-one cloud.
+"""Tempest's identity and image API tests against a two-worker all-in-one cloud.
 
-Every test id in ``conformance/baseline/identity.txt`` must still pass.
+Every test id in ``conformance/baseline/<service>.txt`` must still pass.
 """
 
 from __future__ import annotations
@@ -11,7 +11,9 @@ from tests.conformance import runner
 
 pytestmark = [pytest.mark.conformance, pytest.mark.timeout(1800)]
 
+SERVICES = "identity image"
 
-def test_identity_baseline_still_passes() -> None:
-    code = runner.main(["--services", "identity", "--workers", "2", "--check-baseline"])
-    assert code == 0, "a Tempest test in the identity baseline no longer passes (see output above)"
+
+def test_baselines_still_pass() -> None:
+    code = runner.main(["--services", SERVICES, "--workers", "2", "--check-baseline"])
+    assert code == 0, f"a Tempest test in the {SERVICES} baselines no longer passes (see above)"
