@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -44,3 +45,22 @@ async def pg_schema() -> AsyncIterator[PostgresSchema]:
     schema = PostgresSchema()
     yield schema
     await schema.drop()
+
+
+BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+"""Database backends the API tests run on (PostgreSQL ones can be deselected: -m "not postgres")."""
+
+
+@asynccontextmanager
+async def backend_settings(
+    backend: str, data_dir: Path, **overrides: Any
+) -> AsyncIterator[Settings]:
+    """Settings for ``backend``: SQLite in ``data_dir``, or a throw-away PostgreSQL schema."""
+    schema = PostgresSchema() if backend == "postgresql" else None
+    if schema is not None:
+        overrides["database"] = {"url": POSTGRES_URL, "schema": schema.name}
+    try:
+        yield make_settings(data_dir, **overrides)
+    finally:
+        if schema is not None:
+            await schema.drop()

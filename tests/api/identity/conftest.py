@@ -19,7 +19,7 @@ from overcast.cmd.allinone import run_bootstrap
 from overcast.common.clock import ShiftedClock
 from overcast.identity.app import make_identity_app
 from overcast.identity.service import IdentityService
-from tests.conftest import POSTGRES_URL, PostgresSchema, make_settings
+from tests.conftest import BACKENDS, backend_settings
 
 BASE = "http://identity.test"
 COMPLIANCE = {
@@ -109,34 +109,24 @@ class Cloud:
         )
 
 
-BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
-
-
 @pytest.fixture(scope="session", params=BACKENDS)
 async def cloud(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[Cloud]:
     backend: str = request.param
-    data_dir = tmp_path_factory.mktemp(f"identity-{backend}")
-    schema = PostgresSchema() if backend == "postgresql" else None
-    database: dict[str, Any] = {}
-    if schema is not None:
-        database = {"url": POSTGRES_URL, "schema": schema.name}
-    settings = make_settings(
-        data_dir,
+    async with backend_settings(
+        backend,
+        tmp_path_factory.mktemp(f"identity-{backend}"),
         identity={"security_compliance": COMPLIANCE},
-        database=database,
         bootstrap={"admin_password": "admin-secret", "demo_password": "demo-secret"},
-    )
-    await run_bootstrap(settings, ["identity"])
-    clock = ShiftedClock()
-    service = IdentityService(settings, clock=clock)
-    transport = httpx.ASGITransport(app=make_identity_app(service))
-    async with httpx.AsyncClient(transport=transport, base_url=BASE) as client:
-        yield Cloud(service, client, clock, "admin-secret", "demo-secret", backend)
-    await service.close()
-    if schema is not None:
-        await schema.drop()
+    ) as settings:
+        await run_bootstrap(settings, ["identity"])
+        clock = ShiftedClock()
+        service = IdentityService(settings, clock=clock)
+        transport = httpx.ASGITransport(app=make_identity_app(service))
+        async with httpx.AsyncClient(transport=transport, base_url=BASE) as client:
+            yield Cloud(service, client, clock, "admin-secret", "demo-secret", backend)
+        await service.close()
 
 
 @pytest.fixture

@@ -22,7 +22,8 @@ from overcast.identity.app import LocalValidator, make_identity_app
 from overcast.image.app import make_image_app
 from overcast.image.service import ImageService
 from tests.api.identity.conftest import Api, grant, make_project, make_user, role_id
-from tests.conftest import POSTGRES_URL, PostgresSchema, make_settings
+from tests.conftest import BACKENDS, backend_settings
+from tests.functional.cloud import password_auth
 
 IDENTITY = "http://identity.test"
 IMAGE = "http://image.test"
@@ -42,17 +43,7 @@ class ImageCloud:
     image_validator: LocalValidator
 
     async def login(self, user: str, password: str, project: str) -> Api:
-        body = {
-            "auth": {
-                "identity": {
-                    "methods": ["password"],
-                    "password": {
-                        "user": {"name": user, "domain": {"id": "default"}, "password": password}
-                    },
-                },
-                "scope": {"project": {"name": project, "domain": {"id": "default"}}},
-            }
-        }
+        body = password_auth(user, password, project)
         response = await self.identity.post("/v3/auth/tokens", json=body)
         assert response.status_code == 201, response.text
         token = response.json()["token"]
@@ -67,44 +58,36 @@ class ImageCloud:
         return Api(self.client)
 
 
-BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
-
-
 @pytest.fixture(scope="session", params=BACKENDS)
 async def image_cloud(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[ImageCloud]:
     backend: str = request.param
-    data_dir = tmp_path_factory.mktemp(f"image-{backend}")
-    schema = PostgresSchema() if backend == "postgresql" else None
-    database: dict[str, Any] = {}
-    if schema is not None:
-        database = {"url": POSTGRES_URL, "schema": schema.name}
-    settings = make_settings(
-        data_dir,
-        database=database,
+    async with backend_settings(
+        backend,
+        tmp_path_factory.mktemp(f"image-{backend}"),
         image={"quota": {"image_size_total": 64}, "chunk_size": 65536},
         bootstrap={"admin_password": "admin-secret", "demo_password": "demo-secret"},
-    )
-    await run_bootstrap(settings, ["identity", "image"])
-    clock = ShiftedClock()
-    shared = Shared(settings)
-    service = ImageService(settings, clock=clock)
-    identity_app = make_identity_app(shared.identity(), shared.tokens())
-    image_app = make_image_app(service, shared.validator(), identity_url=f"{IDENTITY}/v3")
-    async with (
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=identity_app), base_url=IDENTITY
-        ) as identity,
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=image_app), base_url=IMAGE) as client,
-    ):
-        yield ImageCloud(
-            service, identity, client, clock, "admin-secret", backend, shared.validator()
-        )
-    await service.close()
-    await shared.close()
-    if schema is not None:
-        await schema.drop()
+    ) as settings:
+        await run_bootstrap(settings, ["identity", "image"])
+        clock = ShiftedClock()
+        shared = Shared(settings)
+        service = ImageService(settings, clock=clock)
+        identity_app = make_identity_app(shared.identity(), shared.tokens())
+        image_app = make_image_app(service, shared.validator(), identity_url=f"{IDENTITY}/v3")
+        async with (
+            httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=identity_app), base_url=IDENTITY
+            ) as identity,
+            httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=image_app), base_url=IMAGE
+            ) as client,
+        ):
+            yield ImageCloud(
+                service, identity, client, clock, "admin-secret", backend, shared.validator()
+            )
+        await service.close()
+        await shared.close()
 
 
 @pytest.fixture
