@@ -16,6 +16,7 @@ check; on any failure whatever was written is aborted.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import mmap
 from collections.abc import AsyncIterable, Awaitable, Callable
@@ -85,6 +86,8 @@ async def ingest(
         await pipe.settle()
         await writer.abort()
         raise
+    finally:
+        pipe.release()
     return Stored(location, size, pipe.md5.hexdigest(), pipe.sha.hexdigest(), virtual_size)
 
 
@@ -204,6 +207,13 @@ class _Pipeline:
         for stage in self.stages:
             stage.queue.put_nowait(None)
         await asyncio.wait([stage.task for stage in self.stages])
+
+    def release(self) -> None:
+        """Give the buffers' memory back now, not when the garbage collector gets to it."""
+        buffers, self.buffers = self.buffers, []
+        for buffer in buffers:
+            with contextlib.suppress(BufferError):  # a view still exists: the collector frees it
+                buffer.close()
 
     def tail(self) -> bytes:
         """The last bytes of the data."""
