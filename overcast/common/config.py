@@ -167,6 +167,18 @@ class ImageSettings(_Section):
     """Policy rule overrides: rule name to check string."""
 
 
+class BusSettings(_Section):
+    driver: Literal["local", "amqp"] = "local"
+    """``local``: in-process (one process only); ``amqp``: RabbitMQ at ``url``."""
+    url: str = "amqp://guest:guest@127.0.0.1:5672/"
+    call_timeout: float = Field(default=60, gt=0)
+    """Seconds a call waits for its reply."""
+    connect_timeout: float = Field(default=30, gt=0)
+    """Seconds to keep trying to reach the broker at start."""
+    prefetch: int = Field(default=64, ge=1)
+    """Messages a server handles at once."""
+
+
 class BootstrapSettings(_Section):
     region: str = "RegionOne"
     admin_username: str = "admin"
@@ -187,6 +199,7 @@ class Settings(_Section):
     database: DatabaseSettings = DatabaseSettings()
     identity: IdentitySettings = IdentitySettings()
     image: ImageSettings = ImageSettings()
+    bus: BusSettings = BusSettings()
     bootstrap: BootstrapSettings = BootstrapSettings()
 
     @classmethod
