@@ -43,6 +43,7 @@ tempest: install
 bench: install
 	$(BIN)/python bench/identity.py
 	$(BIN)/python bench/image.py
+	$(BIN)/python bench/scheduler.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .tempest
