@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from collections.abc import AsyncIterator
@@ -9,12 +10,16 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import aio_pika
 import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from overcast.common.config import Settings
+from overcast.common.bus import Bus, connect
+from overcast.common.config import BusSettings, Settings
 
+RABBIT_URL = os.environ.get("TEST_RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672/")
+BUS_DRIVERS = ["local", pytest.param("amqp", marks=pytest.mark.rabbitmq)]
 POSTGRES_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 )
@@ -64,3 +69,37 @@ async def backend_settings(
     finally:
         if schema is not None:
             await schema.drop()
+
+
+TOPICS: list[str] = []
+SERVERS = ("h1", "h2", "h9", "s1", "s2")
+"""The server names bus tests use, whose queues are deleted with their topic's."""
+
+
+def topic() -> str:
+    """A topic of this test alone; its durable RabbitMQ queues are deleted afterwards."""
+    TOPICS.append(f"test-{uuid.uuid4().hex[:10]}")
+    return TOPICS[-1]
+
+
+@pytest.fixture(params=BUS_DRIVERS)
+async def bus(request: pytest.FixtureRequest) -> AsyncIterator[Bus]:
+    the_bus = await connect(BusSettings(driver=request.param, url=RABBIT_URL, call_timeout=10))
+    yield the_bus
+    await the_bus.close()
+    if request.param == "amqp":
+        await _delete_queues()
+
+
+async def _delete_queues() -> None:
+    connection = await aio_pika.connect(RABBIT_URL)
+    async with connection:
+        for name in TOPICS:
+            for queue in (name, *(f"{name}.{s}" for s in SERVERS), f"notifications.{name}"):
+                with contextlib.suppress(aio_pika.exceptions.AMQPError):
+                    channel = await connection.channel()
+                    await channel.queue_delete(queue)
+            with contextlib.suppress(aio_pika.exceptions.AMQPError):
+                channel = await connection.channel()
+                await channel.exchange_delete(f"{name}_fanout")
+    TOPICS.clear()

@@ -3,13 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import os
-import uuid
-from collections.abc import AsyncIterator
 from typing import ClassVar
 
-import aio_pika
 import pytest
 
 from overcast.common.bus import (
@@ -29,9 +24,7 @@ from overcast.common.bus import (
 )
 from overcast.common.bus.messages import decode, encode
 from overcast.common.config import BusSettings
-
-RABBIT_URL = os.environ.get("TEST_RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672/")
-DRIVERS = ["local", pytest.param("amqp", marks=pytest.mark.rabbitmq)]
+from tests.conftest import topic
 
 
 class Add(Message):
@@ -64,38 +57,6 @@ class Sleep(Message):
 
 class NoRoomLeft(ExpectedError):
     pass
-
-
-TOPICS: list[str] = []
-
-
-def topic() -> str:
-    """A topic of this test alone; its durable RabbitMQ queues are deleted afterwards."""
-    TOPICS.append(f"test-{uuid.uuid4().hex[:10]}")
-    return TOPICS[-1]
-
-
-@pytest.fixture(params=DRIVERS)
-async def bus(request: pytest.FixtureRequest) -> AsyncIterator[Bus]:
-    the_bus = await connect(BusSettings(driver=request.param, url=RABBIT_URL, call_timeout=10))
-    yield the_bus
-    await the_bus.close()
-    if request.param == "amqp":
-        await _delete_queues()
-
-
-async def _delete_queues() -> None:
-    connection = await aio_pika.connect(RABBIT_URL)
-    async with connection:
-        for name in TOPICS:
-            for queue in (name, f"{name}.h1", f"{name}.h2", f"{name}.h9", f"notifications.{name}"):
-                with contextlib.suppress(aio_pika.exceptions.AMQPError):
-                    channel = await connection.channel()
-                    await channel.queue_delete(queue)
-            with contextlib.suppress(aio_pika.exceptions.AMQPError):
-                channel = await connection.channel()
-                await channel.exchange_delete(f"{name}_fanout")
-    TOPICS.clear()
 
 
 def calculator(

@@ -1,0 +1,102 @@
+"""The scheduler service over the bus (both drivers): reports in, selections out."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from overcast.common.bus import Bus
+from overcast.scheduler.hosts import MEMORY_MB, VCPU
+from overcast.scheduler.index import NoValidHost
+from overcast.scheduler.manager import SchedulerClient, SchedulerManager
+from overcast.scheduler.messages import HostReport, InventoryRecord, SelectDestinations
+from tests.conftest import topic
+
+FLAVOR = {VCPU: 1, MEMORY_MB: 2048}
+
+
+def report(name: str, memory: int = 8192, **attrs: object) -> HostReport:
+    inventories = {VCPU: InventoryRecord(total=4), MEMORY_MB: InventoryRecord(total=memory)}
+    return HostReport(name=name, inventories=inventories, **attrs)  # type: ignore[arg-type]
+
+
+async def settled(*managers: SchedulerManager, hosts: int) -> None:
+    for _ in range(250):
+        if all(len(m.index) == hosts for m in managers):
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError("host reports did not reach every scheduler")
+
+
+async def test_every_scheduler_hears_reports_and_selections_spread(bus: Bus) -> None:
+    name = topic()
+    managers = [SchedulerManager(s, topic=name) for s in ("s1", "s2")]
+    for manager in managers:
+        await manager.serve(bus)
+    client = SchedulerClient(bus, topic=name)
+    for host in ("a", "b", "c"):
+        await client.report(report(host))
+    await settled(*managers, hosts=3)
+    hosts = await client.select_destinations(SelectDestinations(resources=FLAVOR, count=3))
+    assert sorted(hosts) == ["a", "b", "c"]
+
+
+async def test_no_valid_host_reaches_the_caller_as_itself(bus: Bus) -> None:
+    name = topic()
+    manager = SchedulerManager("s1", topic=name)
+    await manager.serve(bus)
+    client = SchedulerClient(bus, topic=name)
+    await client.report(report("a", memory=4096))
+    await settled(manager, hosts=1)
+    request = SelectDestinations(resources=FLAVOR, count=3)
+    with pytest.raises(NoValidHost, match="No valid host was found"):
+        await client.select_destinations(request)
+    assert await client.select_destinations(SelectDestinations(resources=FLAVOR, count=2))
+
+
+async def test_a_host_reported_down_or_gone_is_not_chosen(bus: Bus) -> None:
+    name = topic()
+    manager = SchedulerManager("s1", topic=name)
+    await manager.serve(bus)
+    client = SchedulerClient(bus, topic=name)
+    await client.report(report("a", memory=65536))
+    await client.report(report("b"))
+    await settled(manager, hosts=2)
+    await client.report(report("a", memory=65536, up=False))
+    await asyncio.sleep(0.2)
+    assert await client.select_destinations(SelectDestinations(resources=FLAVOR)) == ["b"]
+    await client.gone("b")
+    await settled(manager, hosts=1)
+    with pytest.raises(NoValidHost):
+        await client.select_destinations(SelectDestinations(resources=FLAVOR))
+
+
+async def test_released_resources_return_to_every_index(bus: Bus) -> None:
+    name = topic()
+    manager = SchedulerManager("s1", topic=name)
+    await manager.serve(bus)
+    client = SchedulerClient(bus, topic=name)
+    await client.report(report("a", memory=2048))
+    await settled(manager, hosts=1)
+    assert await client.select_destinations(SelectDestinations(resources=FLAVOR)) == ["a"]
+    await client.release("a", FLAVOR)
+    for _ in range(100):
+        if manager.index.hosts["a"].used[MEMORY_MB] == 0:
+            break
+        await asyncio.sleep(0.02)
+    assert await client.select_destinations(SelectDestinations(resources=FLAVOR)) == ["a"]
+
+
+def test_a_request_message_becomes_the_spec_the_index_reads() -> None:
+    request = SelectDestinations(
+        resources=FLAVOR,
+        availability_zone="az1",
+        required_traits=["HW_CPU_X86_AVX2"],
+        group_policy="anti-affinity",
+        group_host_counts={"b": 1, "a": 2},
+    )
+    spec = request.spec()
+    assert spec.required_traits == frozenset({"HW_CPU_X86_AVX2"})
+    assert spec.group_host_counts == (("a", 2), ("b", 1))
+    assert report("x", up=False).host_state().up is False
