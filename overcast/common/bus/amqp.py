@@ -35,6 +35,7 @@ from aio_pika.abc import (
     AbstractQueue,
     AbstractRobustConnection,
 )
+from aio_pika.connection import make_url
 from aio_pika.exceptions import AMQPError, DeliveryError
 
 from overcast.common.bus.base import Bus, Consumer, Endpoint, Inflight, Listener, handle, hear
@@ -92,10 +93,12 @@ class AmqpBus(Bus):
         deadline = asyncio.get_running_loop().time() + connect_timeout
         delay = RETRY_FIRST
         while True:
+            connection = aio_pika.RobustConnection(make_url(url))
             try:
-                connection = await aio_pika.connect_robust(url, timeout=10)
+                await connection.connect(timeout=10)
                 break
             except (*_TRANSIENT, OSError) as exc:
+                await connection.close()  # else its finaliser leaves a close never awaited
                 if asyncio.get_running_loop().time() + delay > deadline:
                     raise BusError(f"cannot reach RabbitMQ at {_safe(url)}: {exc}") from None
                 await asyncio.sleep(delay)
