@@ -80,6 +80,7 @@ class AmqpBus(Bus):
         self._channel: AbstractChannel | None = None
         self._exchange: AbstractExchange | None = None
         self._declared: set[str] = set()
+        self._fanouts: dict[str, AbstractExchange] = {}
         self._pending: dict[str, asyncio.Future[bytes]] = {}
         self._reply_queue = f"reply.{uuid.uuid4().hex}"
         self._consumers: list[AmqpConsumer] = []
@@ -159,8 +160,14 @@ class AmqpBus(Bus):
         await self._send(queue, lambda exchange: exchange.publish(message, routing_key=queue))
 
     async def _publish_fanout(self, topic: str, data: bytes) -> None:
-        exchange = await self._fanout_exchange(self._live_channel(), topic)
-        await self._retry(f"{topic}_fanout", lambda: exchange.publish(aio_pika.Message(data), ""))
+        async def attempt() -> None:
+            exchange = self._fanouts.get(topic)
+            if exchange is None:  # declared once per bus, not on every publish
+                exchange = await self._fanout_exchange(self._live_channel(), topic)
+                self._fanouts[topic] = exchange
+            await exchange.publish(aio_pika.Message(data), "")
+
+        await self._retry(f"{topic}_fanout", attempt)
 
     async def _publish_notification(self, event_type: str, data: bytes) -> None:
         channel = self._live_channel()
