@@ -2,8 +2,9 @@
 
 Every scheduler process keeps its own index. Host reports come by fanout, so all
 of them see every change; a selection counts its resources as taken in the index
-of the scheduler that made it, and the claim the conductor then makes in the
-database is what really guards against two schedulers filling one host.
+of the scheduler that made it (so a release goes back to that one alone), and the
+claim the conductor then makes in the database is what really guards against two
+schedulers filling one host.
 """
 
 from __future__ import annotations
@@ -56,7 +57,8 @@ class SchedulerManager:
         self.index.remove(message.name)
 
     async def select_destinations(self, request: SelectDestinations) -> Destinations:
-        return Destinations(hosts=place(self.index, request.spec(), request.count))
+        hosts = place(self.index, request.spec(), request.count)
+        return Destinations(hosts=hosts, scheduler=self.name)
 
     async def release(self, message: ReleaseResources) -> None:
         if message.host in self.index.hosts:
@@ -76,10 +78,11 @@ class SchedulerClient:
     async def gone(self, name: str) -> None:
         await self.bus.fanout(self.topic, HostGone(name=name))
 
-    async def select_destinations(self, request: SelectDestinations) -> list[str]:
+    async def select_destinations(self, request: SelectDestinations) -> Destinations:
         """:raises NoValidHost: when an instance of the request finds no host."""
-        reply = await self.bus.call(Target(self.topic), request, Destinations)
-        return reply.hosts
+        return await self.bus.call(Target(self.topic), request, Destinations)
 
-    async def release(self, host: str, resources: dict[str, int]) -> None:
-        await self.bus.fanout(self.topic, ReleaseResources(host=host, resources=resources))
+    async def release(self, chosen: Destinations, host: str, resources: dict[str, int]) -> None:
+        """Give back what ``chosen`` took on ``host``, to the scheduler that counted it."""
+        message = ReleaseResources(host=host, resources=resources)
+        await self.bus.cast(Target(self.topic, chosen.scheduler), message)

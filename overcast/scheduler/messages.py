@@ -90,6 +90,8 @@ class SelectDestinations(Message):
 class Destinations(Message):
     KIND: ClassVar[str] = "scheduler.destinations"
     hosts: list[str]
+    scheduler: str
+    """The scheduler that chose them: the one whose index counts them as taken."""
 
 
 class ReleaseResources(Message):

@@ -38,8 +38,9 @@ async def test_every_scheduler_hears_reports_and_selections_spread(bus: Bus) -> 
     for host in ("a", "b", "c"):
         await client.report(report(host))
     await settled(*managers, hosts=3)
-    hosts = await client.select_destinations(SelectDestinations(resources=FLAVOR, count=3))
-    assert sorted(hosts) == ["a", "b", "c"]
+    chosen = await client.select_destinations(SelectDestinations(resources=FLAVOR, count=3))
+    assert sorted(chosen.hosts) == ["a", "b", "c"]
+    assert chosen.scheduler in {"s1", "s2"}
 
 
 async def test_no_valid_host_reaches_the_caller_as_itself(bus: Bus) -> None:
@@ -52,7 +53,7 @@ async def test_no_valid_host_reaches_the_caller_as_itself(bus: Bus) -> None:
     request = SelectDestinations(resources=FLAVOR, count=3)
     with pytest.raises(NoValidHost, match="No valid host was found"):
         await client.select_destinations(request)
-    assert await client.select_destinations(SelectDestinations(resources=FLAVOR, count=2))
+    assert (await client.select_destinations(SelectDestinations(resources=FLAVOR, count=2))).hosts
 
 
 async def test_a_host_reported_down_or_gone_is_not_chosen(bus: Bus) -> None:
@@ -65,27 +66,53 @@ async def test_a_host_reported_down_or_gone_is_not_chosen(bus: Bus) -> None:
     await settled(manager, hosts=2)
     await client.report(report("a", memory=65536, up=False))
     await asyncio.sleep(0.2)
-    assert await client.select_destinations(SelectDestinations(resources=FLAVOR)) == ["b"]
+    assert (await client.select_destinations(SelectDestinations(resources=FLAVOR))).hosts == ["b"]
     await client.gone("b")
     await settled(manager, hosts=1)
     with pytest.raises(NoValidHost):
         await client.select_destinations(SelectDestinations(resources=FLAVOR))
 
 
-async def test_released_resources_return_to_every_index(bus: Bus) -> None:
+async def test_released_resources_can_be_taken_again(bus: Bus) -> None:
     name = topic()
     manager = SchedulerManager("s1", topic=name)
     await manager.serve(bus)
     client = SchedulerClient(bus, topic=name)
     await client.report(report("a", memory=2048))
     await settled(manager, hosts=1)
-    assert await client.select_destinations(SelectDestinations(resources=FLAVOR)) == ["a"]
-    await client.release("a", FLAVOR)
+    chosen = await client.select_destinations(SelectDestinations(resources=FLAVOR))
+    assert chosen.hosts == ["a"]
+    await client.release(chosen, "a", FLAVOR)
     for _ in range(100):
         if manager.index.hosts["a"].used[MEMORY_MB] == 0:
             break
         await asyncio.sleep(0.02)
-    assert await client.select_destinations(SelectDestinations(resources=FLAVOR)) == ["a"]
+    assert (await client.select_destinations(SelectDestinations(resources=FLAVOR))).hosts == ["a"]
+
+
+async def test_released_resources_return_to_the_scheduler_that_took_them(bus: Bus) -> None:
+    name = topic()
+    managers = {s: SchedulerManager(s, topic=name) for s in ("s1", "s2")}
+    for manager in managers.values():
+        await manager.serve(bus)
+    client = SchedulerClient(bus, topic=name)
+    await client.report(report("a", memory=4096, used={MEMORY_MB: 2048}))
+    await settled(*managers.values(), hosts=1)
+    chosen = await client.select_destinations(SelectDestinations(resources=FLAVOR))
+    assert chosen.hosts == ["a"]
+    chooser, other = (
+        managers[chosen.scheduler],
+        managers[{"s1": "s2", "s2": "s1"}[chosen.scheduler]],
+    )
+    assert chooser.index.hosts["a"].used[MEMORY_MB] == 4096
+    await client.release(chosen, "a", FLAVOR)
+    for _ in range(100):
+        if chooser.index.hosts["a"].used[MEMORY_MB] == 2048:
+            break
+        await asyncio.sleep(0.02)
+    assert chooser.index.hosts["a"].used[MEMORY_MB] == 2048
+    await asyncio.sleep(0.1)
+    assert other.index.hosts["a"].used[MEMORY_MB] == 2048  # it never counted the selection
 
 
 def test_a_request_message_becomes_the_spec_the_index_reads() -> None:
