@@ -13,6 +13,8 @@ import yaml
 
 from overcast.cmd.services import SERVICES
 from overcast.common.config import Settings
+from overcast.compute.bootstrap import seed_flavors
+from overcast.compute.service import ComputeService
 from overcast.identity.bootstrap import Account, CatalogService, bootstrap
 from overcast.identity.service import IdentityService
 from overcast.image import bootstrap as image_bootstrap
@@ -62,6 +64,21 @@ async def upgrade_databases(settings: Settings) -> None:
         await image.migrate()
     finally:
         await image.close()
+    compute = ComputeService(settings)
+    try:
+        await compute.migrate()
+    finally:
+        await compute.close()
+
+
+async def prepare_compute(settings: Settings) -> None:
+    """Migrate the compute database and give a new cloud its default flavors."""
+    compute = ComputeService(settings)
+    try:
+        await compute.migrate()
+        await seed_flavors(compute)
+    finally:
+        await compute.close()
 
 
 async def seed_images(settings: Settings, owner: str) -> list[str]:
@@ -110,6 +127,8 @@ async def run_bootstrap(settings: Settings, names: Sequence[str]) -> Credentials
         await identity.close()
     if "image" in names:
         await seed_images(settings, projects[boot.admin_project])
+    if "compute" in names:
+        await prepare_compute(settings)
     return creds
 
 

@@ -7,7 +7,10 @@ from dataclasses import dataclass
 
 from starlette.types import ASGIApp
 
+from overcast.common.bus import Bus, connect
 from overcast.common.config import Settings
+from overcast.compute.app import make_compute_app
+from overcast.compute.service import ComputeService
 from overcast.identity.app import LocalValidator, make_identity_app
 from overcast.identity.service import IdentityService
 from overcast.identity.tokens.provider import TokenProvider
@@ -28,6 +31,8 @@ class Shared:
         self.settings = settings
         self._identity: IdentityService | None = None
         self._tokens: TokenProvider | None = None
+        self._bus: Bus | None = None
+        self._compute: ComputeService | None = None
 
     def identity(self) -> IdentityService:
         if self._identity is None:
@@ -42,7 +47,23 @@ class Shared:
     def validator(self) -> LocalValidator:
         return LocalValidator(self.tokens())
 
+    async def bus(self) -> Bus:
+        """This process's bus, connected on first use."""
+        if self._bus is None:
+            self._bus = await connect(self.settings.bus)
+        return self._bus
+
+    async def compute(self) -> ComputeService:
+        """The compute service the API and the conductor of this process share."""
+        if self._compute is None:
+            self._compute = ComputeService(self.settings, bus=await self.bus())
+        return self._compute
+
     async def close(self) -> None:
+        if self._compute is not None:
+            await self._compute.close()
+        if self._bus is not None:
+            await self._bus.close()
         if self._identity is not None:
             await self._identity.close()
 
@@ -84,6 +105,13 @@ async def _build_image(settings: Settings, shared: Shared) -> Built:
     return Built(app, service.close)
 
 
+async def _build_compute(settings: Settings, shared: Shared) -> Built:
+    service = await shared.compute()
+    identity_url = SERVICES["identity"].url(settings)
+    app = make_compute_app(service, shared.validator(), identity_url=identity_url)
+    return Built(app, _nothing)  # closed with ``shared``
+
+
 SERVICES: dict[str, ServiceDef] = {
     "identity": ServiceDef(
         name="identity",
@@ -101,5 +129,13 @@ SERVICES: dict[str, ServiceDef] = {
         port=lambda s: s.image.port,
         build=_build_image,
     ),
+    "compute": ServiceDef(
+        name="compute",
+        catalog_type="compute",
+        catalog_name="nova",
+        url_path="/v2.1",
+        port=lambda s: s.compute.port,
+        build=_build_compute,
+    ),
 }
-ALL_IN_ONE = ("identity", "image")
+ALL_IN_ONE = ("identity", "image", "compute")

@@ -179,6 +179,64 @@ class BusSettings(_Section):
     """Messages a server handles at once."""
 
 
+class ComputeQuota(_Section):
+    """Nova's default quota limits for every project; -1 means unlimited."""
+
+    instances: int = Field(default=10, ge=-1)
+    cores: int = Field(default=20, ge=-1)
+    ram: int = Field(default=50 * 1024, ge=-1)
+    """MiB."""
+    metadata_items: int = Field(default=128, ge=-1)
+    key_pairs: int = Field(default=100, ge=-1)
+    server_groups: int = Field(default=10, ge=-1)
+    server_group_members: int = Field(default=10, ge=-1)
+    injected_files: int = Field(default=5, ge=-1)
+    injected_file_content_bytes: int = Field(default=10240, ge=-1)
+    injected_file_path_bytes: int = Field(default=255, ge=-1)
+
+
+class FakeDriverSettings(_Section):
+    """Timings and capacity of the ``fake`` virt driver (zero delays: as fast as possible)."""
+
+    vcpus: int = Field(default=1000, ge=1)
+    memory_mb: int = Field(default=800_000, ge=1)
+    local_gb: int = Field(default=600_000, ge=1)
+    spawn_seconds: float = Field(default=0.0, ge=0)
+    action_seconds: float = Field(default=0.0, ge=0)
+    """Seconds each power action, snapshot or destroy takes."""
+    fail_spawn: Literal["never", "once", "always"] = "never"
+    """Fault injection: spawns raise once per instance, or always."""
+
+
+class ComputeSettings(_Section):
+    port: int = Field(default=8774, ge=0, le=65535)
+    host: str = ""
+    """This compute agent's host name (default: the machine's)."""
+    driver: Literal["fake"] = "fake"
+    fake: FakeDriverSettings = FakeDriverSettings()
+    cpu_allocation_ratio: float = Field(default=16.0, gt=0)
+    ram_allocation_ratio: float = Field(default=1.5, gt=0)
+    disk_allocation_ratio: float = Field(default=1.0, gt=0)
+    reserved_host_memory_mb: int = Field(default=512, ge=0)
+    reserved_host_disk_mb: int = Field(default=0, ge=0)
+    reserved_host_cpus: int = Field(default=0, ge=0)
+    report_interval: float = Field(default=10, gt=0)
+    """Seconds between an agent's heartbeats."""
+    service_down_time: float = Field(default=60, gt=0)
+    """Seconds without a heartbeat after which a service is down."""
+    max_attempts: int = Field(default=3, ge=1)
+    """Hosts a build may try (the first and its alternates) before it goes to ERROR."""
+    default_availability_zone: str = "nova"
+    internal_service_availability_zone: str = "internal"
+    max_limit: int = Field(default=1000, ge=1)
+    """Most items a list returns in one page."""
+    quota: ComputeQuota = ComputeQuota()
+    scheduler_filters: tuple[str, ...] = ()
+    """Enabled scheduler filters (empty: all of them)."""
+    policy: dict[str, str] = {}
+    """Policy rule overrides: rule name to check string."""
+
+
 class BootstrapSettings(_Section):
     region: str = "RegionOne"
     admin_username: str = "admin"
@@ -199,6 +257,7 @@ class Settings(_Section):
     database: DatabaseSettings = DatabaseSettings()
     identity: IdentitySettings = IdentitySettings()
     image: ImageSettings = ImageSettings()
+    compute: ComputeSettings = ComputeSettings()
     bus: BusSettings = BusSettings()
     bootstrap: BootstrapSettings = BootstrapSettings()
 

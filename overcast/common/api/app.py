@@ -7,6 +7,7 @@ response comes back up)::
     2. ErrorMiddleware      - any escaped exception becomes the service's error body
     3. AuthMiddleware       - X-Auth-Token -> context.auth (never rejects by itself)
     4. PolicyMiddleware     - binds the policy enforcer for context.can()/enforce()
+    (4b. MicroversionMiddleware - context.version, for APIs with microversions)
     5. AccessMiddleware     - Prometheus counters/latency and the access log
 
 Inside them the dispatcher finds the route and calls its handler; an
@@ -24,6 +25,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from overcast.common.api.errors import APIError, ErrorStyle
+from overcast.common.api.microversions import MicroversionMiddleware, Microversions
 from overcast.common.api.middleware import (
     AccessMiddleware,
     ErrorMiddleware,
@@ -115,14 +117,17 @@ def make_app(
     state: Mapping[str, Any] | None = None,
     access_log: bool = False,
     strict_slashes: bool = False,
+    microversions: Microversions | None = None,
 ) -> ApiApp:
     middleware: list[tuple[type, dict[str, Any]]] = [
         (RequestIdMiddleware, {}),
         (ErrorMiddleware, {"errors": errors}),
         (AuthMiddleware, {"validator": validator}),
         (PolicyMiddleware, {"enforcer": enforcer}),
-        (AccessMiddleware, {"service": service, "access_log": access_log}),
     ]
+    if microversions is not None:
+        middleware.append((MicroversionMiddleware, {"versions": microversions, "errors": errors}))
+    middleware.append((AccessMiddleware, {"service": service, "access_log": access_log}))
     routes = [route for router in routers for route in router.routes]
     return ApiApp(
         title=f"Overcast {service}",

@@ -139,3 +139,24 @@ def glance_error(error: APIError) -> bytes:
         "message": error.message,
     }
     return orjson.dumps(body)
+
+
+NOVA_FAULTS = {
+    400: "badRequest",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "itemNotFound",
+    405: "badMethod",
+    409: "conflictingRequest",
+    413: "overLimit",
+    415: "badMediaType",
+    429: "overLimit",
+    501: "notImplemented",
+    503: "serviceUnavailable",
+}
+
+
+def nova_error(error: APIError) -> bytes:
+    """Nova's shape: ``{"itemNotFound": {"code": 404, "message": "..."}}``."""
+    name = NOVA_FAULTS.get(error.status, "computeFault")
+    return orjson.dumps({name: {"code": error.status, "message": error.message}})

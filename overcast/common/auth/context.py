@@ -74,6 +74,8 @@ class RequestContext:
     token: str | None = None
     auth_error: APIError | None = None
     enforcer: Enforcer | None = None
+    version: tuple[int, int] = (0, 0)
+    """The microversion negotiated for this request (APIs without microversions: 0.0)."""
     extra: dict[str, Any] = field(default_factory=dict)
 
     def require_auth(self) -> AuthInfo:

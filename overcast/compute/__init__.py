@@ -1,0 +1,1 @@
+"""The compute service (Nova's twin): API, conductor, compute agents and virt drivers."""

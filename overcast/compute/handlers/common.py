@@ -1,0 +1,77 @@
+"""What every compute handler needs: the service, the version, and JSON bodies."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import orjson
+from starlette.requests import Request
+
+from overcast.common.api.errors import BadRequest
+from overcast.common.api.routing import Inject
+from overcast.compute.service import ComputeService
+from overcast.compute.validation import validate
+
+PREFIX = "/v2.1"
+
+
+def compute_service_of(request: Request) -> ComputeService:
+    service: ComputeService = request.app.state.compute
+    return service
+
+
+Compute = Annotated[ComputeService, Inject(compute_service_of)]
+
+
+async def json_body(request: Request, schema: dict[str, Any] | None = None) -> Any:
+    """The request body as JSON, checked against ``schema`` when one is given.
+
+    :raises BadRequest: when it is empty, not JSON, or does not match.
+    """
+    raw = await request.body()
+    if not raw.strip():
+        raise BadRequest("The request body is empty; a JSON body is required.")
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        raise BadRequest("Malformed request body") from None
+    if schema is not None:
+        validate(schema, body)
+    return body
+
+
+def base_url(request: Request) -> str:
+    return f"{request.url.scheme}://{request.url.netloc}"
+
+
+def links(request: Request, collection: str, ident: str | int) -> list[dict[str, str]]:
+    """Nova's ``self`` and ``bookmark`` links of one resource."""
+    base = base_url(request)
+    return [
+        {"rel": "self", "href": f"{base}/v2.1/{collection}/{ident}"},
+        {"rel": "bookmark", "href": f"{base}/{collection}/{ident}"},
+    ]
+
+
+def next_link(request: Request, collection: str, marker: str) -> dict[str, str]:
+    params = [(k, v) for k, v in request.query_params.multi_items() if k != "marker"]
+    params.append(("marker", marker))
+    query = "&".join(f"{k}={v}" for k, v in params)
+    return {"rel": "next", "href": f"{base_url(request)}/v2.1/{collection}?{query}"}
+
+
+def query_int(request: Request, name: str, minimum: int = 0) -> int | None:
+    """An integer query parameter.
+
+    :raises BadRequest: when it is not an integer of at least ``minimum``.
+    """
+    raw = request.query_params.get(name)
+    if raw is None:
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        raise BadRequest(f"{name} param must be an integer") from None
+    if value < minimum:
+        raise BadRequest(f"{name} param must be positive")
+    return value

@@ -1,0 +1,46 @@
+"""Quota limits: configured defaults, the ``default`` quota class, and per-project rows.
+
+Usage is counted from the resources themselves (Nova's "counting quotas"), so
+there is nothing to reserve or to go stale: a check counts and compares inside
+the transaction that creates.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from overcast.common.config import ComputeQuota
+from overcast.compute.models import Quota, QuotaClass
+
+RESOURCES = tuple(ComputeQuota.model_fields)
+DEFAULT_CLASS = "default"
+
+
+async def class_limits(
+    session: AsyncSession, defaults: ComputeQuota, class_name: str = DEFAULT_CLASS
+) -> dict[str, int]:
+    limits = defaults.model_dump()
+    rows = await session.scalars(select(QuotaClass).where(QuotaClass.class_name == class_name))
+    for row in rows:
+        if row.resource in limits:
+            limits[row.resource] = row.hard_limit
+    return limits
+
+
+async def project_limits(
+    session: AsyncSession, defaults: ComputeQuota, project_id: str, user_id: str = ""
+) -> dict[str, int]:
+    """Every resource's limit for ``project_id`` (and ``user_id``, when its own rows exist)."""
+    limits = await class_limits(session, defaults)
+    rows = await session.scalars(
+        select(Quota).where(Quota.project_id == project_id, Quota.user_id.in_(("", user_id)))
+    )
+    for row in sorted(rows, key=lambda r: r.user_id):  # the user's rows win
+        if row.resource in limits:
+            limits[row.resource] = row.hard_limit
+    return limits
+
+
+def exceeded(limit: int, used: int, wanted: int = 1) -> bool:
+    return limit >= 0 and used + wanted > limit

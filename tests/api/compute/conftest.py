@@ -1,0 +1,117 @@
+"""The compute API in process, beside identity and image, per database backend (ASGI).
+
+Tokens come from the identity API and are validated in process by the compute
+API, as in the all-in-one cloud. Each test works in projects of its own
+(``tenant``), so tests never see each other's servers or keypairs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, replace
+
+import httpx
+import pytest
+
+from overcast.cmd.allinone import run_bootstrap
+from overcast.cmd.services import Shared
+from overcast.common.clock import ShiftedClock
+from overcast.compute.app import make_compute_app
+from overcast.compute.service import ComputeService
+from overcast.identity.app import make_identity_app
+from tests.api.identity.conftest import Api, grant, make_project, make_user
+from tests.conftest import BACKENDS, backend_settings
+from tests.functional.cloud import password_auth
+
+IDENTITY = "http://identity.test"
+COMPUTE = "http://compute.test"
+LATEST = {"OpenStack-API-Version": "compute 2.79"}
+
+
+@dataclass
+class ComputeCloud:
+    compute: ComputeService
+    identity: httpx.AsyncClient
+    client: httpx.AsyncClient
+    clock: ShiftedClock
+    backend: str
+
+    async def login(self, user: str, password: str, project: str) -> Api:
+        response = await self.identity.post(
+            "/v3/auth/tokens", json=password_auth(user, password, project)
+        )
+        assert response.status_code == 201, response.text
+        token = response.json()["token"]
+        return Api(
+            self.client,
+            response.headers["X-Subject-Token"],
+            user_id=token["user"]["id"],
+            project_id=token["project"]["id"],
+        )
+
+    def anonymous(self) -> Api:
+        return Api(self.client)
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+async def compute_cloud(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[ComputeCloud]:
+    backend: str = request.param
+    async with backend_settings(
+        backend,
+        tmp_path_factory.mktemp(f"compute-{backend}"),
+        bootstrap={"admin_password": "admin-secret", "demo_password": "demo-secret"},
+    ) as settings:
+        await run_bootstrap(settings, ["identity", "compute"])
+        clock = ShiftedClock()
+        shared = Shared(settings)
+        service = ComputeService(settings, clock=clock)
+        identity_app = make_identity_app(shared.identity(), shared.tokens())
+        compute_app = make_compute_app(service, shared.validator(), identity_url=f"{IDENTITY}/v3")
+        async with (
+            httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=identity_app), base_url=IDENTITY
+            ) as identity,
+            httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=compute_app), base_url=COMPUTE
+            ) as client,
+        ):
+            yield ComputeCloud(service, identity, client, clock, backend)
+        await service.close()
+        await shared.close()
+
+
+async def new_tenant(cloud: ComputeCloud, role: str = "member") -> Api:
+    """A user with ``role`` on a project of its own, logged in to that project."""
+    boss = await cloud.login("admin", "admin-secret", "admin")
+    boss = replace(boss, client=cloud.identity)
+    project = await make_project(boss)
+    user = await make_user(boss, password="pass-word-1")
+    await grant(boss, project["id"], user["id"], role)
+    return await cloud.login(user["name"], "pass-word-1", project["name"])
+
+
+def latest(api: Api) -> Api:
+    """The same caller, asking for the highest microversion."""
+    return replace(api, headers={**api.headers, **LATEST})
+
+
+@pytest.fixture
+async def admin(compute_cloud: ComputeCloud) -> Api:
+    return await compute_cloud.login("admin", "admin-secret", "admin")
+
+
+@pytest.fixture
+async def tenant(compute_cloud: ComputeCloud) -> Api:
+    return await new_tenant(compute_cloud)
+
+
+@pytest.fixture
+async def other(compute_cloud: ComputeCloud) -> Api:
+    return await new_tenant(compute_cloud)
+
+
+@pytest.fixture
+async def reader(compute_cloud: ComputeCloud) -> Api:
+    return await new_tenant(compute_cloud, "reader")

@@ -1,0 +1,76 @@
+"""Version discovery and microversion negotiation."""
+
+from __future__ import annotations
+
+from tests.api.compute.conftest import ComputeCloud
+from tests.api.identity.conftest import Api
+
+
+async def test_root_lists_both_versions_with_the_microversion_range(
+    compute_cloud: ComputeCloud,
+) -> None:
+    response = await compute_cloud.client.get("/")
+    assert response.status_code == 200
+    versions = {v["id"]: v for v in response.json()["versions"]}
+    assert versions["v2.0"]["version"] == ""
+    assert versions["v2.1"]["status"] == "CURRENT"
+    assert versions["v2.1"]["min_version"] == "2.1"
+    assert versions["v2.1"]["version"] == "2.79"
+    assert versions["v2.1"]["links"][0]["href"] == "http://compute.test/v2.1/"
+
+
+async def test_v21_document(compute_cloud: ComputeCloud) -> None:
+    response = await compute_cloud.client.get("/v2.1")
+    assert response.json()["version"]["id"] == "v2.1"
+    response = await compute_cloud.client.get("/v2.1/")
+    assert response.json()["version"]["id"] == "v2.1"
+
+
+async def test_no_header_means_the_lowest_version(tenant: Api) -> None:
+    response = await tenant.get("/v2.1/flavors")
+    assert response.headers["OpenStack-API-Version"] == "compute 2.1"
+    assert response.headers["X-OpenStack-Nova-API-Version"] == "2.1"
+    assert "OpenStack-API-Version" in response.headers["Vary"]
+
+
+async def test_both_headers_select_a_version(tenant: Api) -> None:
+    modern = await tenant.get("/v2.1/flavors", headers={"OpenStack-API-Version": "compute 2.55"})
+    assert modern.headers["OpenStack-API-Version"] == "compute 2.55"
+    assert "description" in modern.json()["flavors"][0]
+    legacy = await tenant.get("/v2.1/flavors", headers={"X-OpenStack-Nova-API-Version": "2.40"})
+    assert legacy.headers["OpenStack-API-Version"] == "compute 2.40"
+    assert "description" not in legacy.json()["flavors"][0]
+    latest = await tenant.get("/v2.1/flavors", headers={"OpenStack-API-Version": "compute latest"})
+    assert latest.headers["OpenStack-API-Version"] == "compute 2.79"
+
+
+async def test_versions_out_of_range_are_not_acceptable(tenant: Api) -> None:
+    response = await tenant.get("/v2.1/flavors", headers={"OpenStack-API-Version": "compute 2.200"})
+    assert response.status_code == 406
+    assert response.json()["computeFault"]["message"] == (
+        "Version 2.200 is not supported by the API. Minimum is 2.1 and maximum is 2.79."
+    )
+    response = await tenant.get("/v2.1/flavors", headers={"OpenStack-API-Version": "compute 1.9"})
+    assert response.status_code == 406
+
+
+async def test_a_malformed_version_is_a_bad_request(tenant: Api) -> None:
+    response = await tenant.get("/v2.1/flavors", headers={"OpenStack-API-Version": "compute 2.x"})
+    assert response.status_code == 400
+    assert "invalid format" in response.json()["badRequest"]["message"]
+
+
+async def test_other_services_headers_are_ignored(tenant: Api) -> None:
+    response = await tenant.get("/v2.1/flavors", headers={"OpenStack-API-Version": "volume 3.40"})
+    assert response.headers["OpenStack-API-Version"] == "compute 2.1"
+
+
+async def test_errors_are_in_novas_shape(tenant: Api, compute_cloud: ComputeCloud) -> None:
+    response = await tenant.get("/v2.1/flavors/nope")
+    assert response.status_code == 404
+    assert response.json() == {
+        "itemNotFound": {"code": 404, "message": "Flavor nope could not be found."}
+    }
+    response = await compute_cloud.anonymous().get("/v2.1/flavors")
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"].startswith("Keystone uri=")
