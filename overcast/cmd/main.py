@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 
 from overcast.cmd import allinone, runtime
-from overcast.cmd.services import ALL_IN_ONE, SERVICES
+from overcast.cmd.services import ALL_IN_ONE, ALL_IN_ONE_ENGINES, ENGINES, SERVICES
 from overcast.common import logging as overcast_logging
 from overcast.common.config import ConfigError, Settings
 from overcast.common.server import PortInUse
@@ -62,22 +62,26 @@ def up(data_dir: DataDir = None, config: ConfigFile = None, workers: Workers = N
     prepared = asyncio.run(allinone.prepare(settings, ALL_IN_ONE))
     count = workers or settings.server.workers
     _print_summary(settings, prepared, config, count)
-    _serve(settings, ALL_IN_ONE, count)
+    _serve(settings, (*ALL_IN_ONE, *ALL_IN_ONE_ENGINES), count)
 
 
 @app.command()
 def serve(
-    role: Annotated[str, typer.Argument(help=f"One of: {', '.join(SERVICES)}.")],
+    roles: Annotated[
+        list[str], typer.Argument(help=f"Any of: {', '.join([*SERVICES, *ENGINES])}.")
+    ],
     data_dir: DataDir = None,
     config: ConfigFile = None,
     workers: Workers = None,
 ) -> None:
-    """Serve one part of the cloud (its database must be migrated: `overcast db upgrade`)."""
-    if role not in SERVICES:
-        console.print(f"[red]error:[/red] unknown role {role!r}; roles: {', '.join(SERVICES)}")
-        raise typer.Exit(2)
+    """Serve parts of the cloud in one process (first: `overcast db upgrade`)."""
+    known = [*SERVICES, *ENGINES]
+    for role in roles:
+        if role not in known:
+            console.print(f"[red]error:[/red] unknown role {role!r}; roles: {', '.join(known)}")
+            raise typer.Exit(2)
     settings = load_settings(data_dir, config)
-    _serve(settings, (role,), workers or settings.server.workers)
+    _serve(settings, tuple(roles), workers or settings.server.workers)
 
 
 @app.command()

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from starlette.types import ASGIApp
 
 from overcast.common.bus import Bus, connect
 from overcast.common.config import Settings
 from overcast.compute.app import make_compute_app
+from overcast.compute.engine import start_agent, start_control
 from overcast.compute.service import ComputeService
 from overcast.identity.app import LocalValidator, make_identity_app
 from overcast.identity.service import IdentityService
@@ -110,6 +112,28 @@ async def _build_compute(settings: Settings, shared: Shared) -> Built:
     identity_url = SERVICES["identity"].url(settings)
     app = make_compute_app(service, shared.validator(), identity_url=identity_url)
     return Built(app, _nothing)  # closed with ``shared``
+
+
+class Engine(Protocol):
+    async def stop(self) -> None: ...
+
+
+async def _start_conductor(settings: Settings, shared: Shared) -> Engine:
+    return await start_control(await shared.compute())
+
+
+async def _start_compute_agent(settings: Settings, shared: Shared) -> Engine:
+    return await start_agent(settings, await shared.bus())
+
+
+ENGINES: dict[str, Callable[[Settings, Shared], Awaitable[Engine]]] = {
+    "conductor": _start_conductor,
+    "compute-agent": _start_compute_agent,
+}
+"""Parts that serve the bus, not HTTP: ``conductor`` (with a scheduler) and ``compute-agent``."""
+ALL_IN_ONE_ENGINES = ("conductor", "compute-agent")
+LOCAL_BUS_ONLY = ("compute",)
+"""APIs that need the engines in their own process when the bus is in-process."""
 
 
 SERVICES: dict[str, ServiceDef] = {

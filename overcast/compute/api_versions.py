@@ -32,6 +32,7 @@ V2_43 = Version(2, 43)  # os-hosts removed
 V2_45 = Version(2, 45)  # createImage answers {"image_id"} in the body
 V2_47 = Version(2, 47)  # server flavor is embedded
 V2_48 = Version(2, 48)  # diagnostics in a standard format
+V2_52 = Version(2, 52)  # tags on create
 V2_53 = Version(2, 53)  # services and hypervisors by uuid
 V2_55 = Version(2, 55)  # flavor description
 V2_57 = Version(2, 57)  # personality removed; user_data on rebuild

@@ -113,6 +113,10 @@ class Instance(Base):
     availability_zone: Mapped[str | None] = mapped_column(String(255))
     flavor: Mapped[dict[str, Any]]
     """The flavor as it was when the instance was built (or last resized)."""
+    vcpus: Mapped[int]
+    memory_mb: Mapped[int]
+    root_gb: Mapped[int]
+    """The flavor's sizes again, as columns, so quota usage is a SQL sum."""
     old_flavor: Mapped[dict[str, Any] | None]
     image_ref: Mapped[str] = mapped_column(String(255), default="")
     image: Mapped[dict[str, Any]]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from overcast.common.bus import Bus
+from overcast.common.clients import ImageClient
 from overcast.common.clock import Clock, SystemClock
 from overcast.common.config import Settings
 from overcast.common.db import Database, upgrade
@@ -25,6 +26,7 @@ class ComputeService:
         bus: Bus | None = None,
         clock: Clock | None = None,
         db: Database | None = None,
+        image_client: ImageClient | None = None,
     ) -> None:
         self.settings = settings
         self.conf = settings.compute
@@ -32,6 +34,7 @@ class ComputeService:
         self.db = db or Database.for_service(settings, "compute")
         self.enforcer = Enforcer(RULES, self.conf.policy)
         self._bus = bus
+        self.images = image_client or ImageClient(settings.service_url(settings.image.port))
 
     @property
     def bus(self) -> Bus:
@@ -43,4 +46,5 @@ class ComputeService:
         await upgrade(self.db, MIGRATIONS, VERSION_TABLE)
 
     async def close(self) -> None:
+        await self.images.close()
         await self.db.dispose()

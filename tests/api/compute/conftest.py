@@ -15,15 +15,21 @@ import pytest
 
 from overcast.cmd.allinone import run_bootstrap
 from overcast.cmd.services import Shared
+from overcast.common.bus import LocalBus
+from overcast.common.clients import ImageClient
 from overcast.common.clock import ShiftedClock
 from overcast.compute.app import make_compute_app
+from overcast.compute.engine import start_agent, start_control
 from overcast.compute.service import ComputeService
 from overcast.identity.app import make_identity_app
+from overcast.image.app import make_image_app
+from overcast.image.service import ImageService
 from tests.api.identity.conftest import Api, grant, make_project, make_user
 from tests.conftest import BACKENDS, backend_settings
 from tests.functional.cloud import password_auth
 
 IDENTITY = "http://identity.test"
+IMAGE = "http://image.test"
 COMPUTE = "http://compute.test"
 LATEST = {"OpenStack-API-Version": "compute 2.79"}
 
@@ -35,6 +41,8 @@ class ComputeCloud:
     client: httpx.AsyncClient
     clock: ShiftedClock
     backend: str
+    image_id: str
+    """An active public image anyone may boot."""
 
     async def login(self, user: str, password: str, project: str) -> Api:
         response = await self.identity.post(
@@ -62,11 +70,23 @@ async def compute_cloud(
         backend,
         tmp_path_factory.mktemp(f"compute-{backend}"),
         bootstrap={"admin_password": "admin-secret", "demo_password": "demo-secret"},
+        image={"require_format_match": False},
+        compute={"host": f"api-{backend}", "report_interval": 1, "service_down_time": 5},
     ) as settings:
-        await run_bootstrap(settings, ["identity", "compute"])
+        await run_bootstrap(settings, ["identity", "image", "compute"])
         clock = ShiftedClock()
         shared = Shared(settings)
-        service = ComputeService(settings, clock=clock)
+        images = ImageService(settings)
+        image_app = make_image_app(images, shared.validator(), identity_url=f"{IDENTITY}/v3")
+        bus = LocalBus(call_timeout=10, prefetch=64)
+        service = ComputeService(
+            settings,
+            bus=bus,
+            clock=clock,
+            image_client=ImageClient(IMAGE, transport=httpx.ASGITransport(app=image_app)),
+        )
+        control = await start_control(service, name=f"scheduler-{backend}")
+        agent = await start_agent(settings, bus)
         identity_app = make_identity_app(shared.identity(), shared.tokens())
         compute_app = make_compute_app(service, shared.validator(), identity_url=f"{IDENTITY}/v3")
         async with (
@@ -76,10 +96,40 @@ async def compute_cloud(
             httpx.AsyncClient(
                 transport=httpx.ASGITransport(app=compute_app), base_url=COMPUTE
             ) as client,
+            httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=image_app), base_url=IMAGE
+            ) as image_http,
         ):
-            yield ComputeCloud(service, identity, client, clock, backend)
+            cloud = ComputeCloud(service, identity, client, clock, backend, "")
+            admin = await cloud.login("admin", "admin-secret", "admin")
+            cloud.image_id = await upload_image(replace(admin, client=image_http))
+            yield cloud
+        await agent.stop()
+        await control.stop()
         await service.close()
+        await images.close()
+        await bus.close()
         await shared.close()
+
+
+async def upload_image(api: Api, **fields: object) -> str:
+    body = {
+        "name": "cirros",
+        "disk_format": "raw",
+        "container_format": "bare",
+        "visibility": "public",
+        **fields,
+    }
+    response = await api.post("/v2/images", json=body)
+    assert response.status_code == 201, response.text
+    image_id: str = response.json()["id"]
+    upload = await api.put(
+        f"/v2/images/{image_id}/file",
+        content=b"\0" * 4096,
+        headers={"Content-Type": "application/octet-stream"},
+    )
+    assert upload.status_code == 204, upload.text
+    return image_id
 
 
 async def new_tenant(cloud: ComputeCloud, role: str = "member") -> Api:

@@ -1,0 +1,160 @@
+"""Building instances: schedule, claim, spawn; reschedule on failure, or ERROR with a fault.
+
+The narrated path of one request::
+
+    API: instances recorded (building/scheduling), BuildInstances cast
+    select_destinations  -> a host per instance (counted as taken by that scheduler)
+    claim                -> allocations in the database, atomically; a lost race
+                            gives the resources back and asks for another host
+    spawn                -> cast to the host's agent; it reports ACTIVE, or a failure
+    build_failed         -> allocations released, another host tried (up to
+                            max_attempts), else ERROR with the last reason as fault
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from overcast.compute import flavors, instances, placement
+from overcast.compute.conductor import nodes
+from overcast.compute.messages import InstanceSpec
+from overcast.compute.models import Instance
+from overcast.compute.rpcapi import AgentClient
+from overcast.compute.service import ComputeService
+from overcast.compute.states import TaskState, VmState
+from overcast.scheduler.index import NoValidHost
+from overcast.scheduler.manager import SchedulerClient
+from overcast.scheduler.messages import Destinations, SelectDestinations
+
+LOG = logging.getLogger(__name__)
+SCHEDULE_EVENT = "conductor_schedule_and_build_instances"
+NO_VALID_HOST = "No valid host was found. "
+
+
+@dataclass
+class Builder:
+    service: ComputeService
+    scheduler: SchedulerClient
+    agents: AgentClient
+
+    async def build(self, uuids: list[str]) -> None:
+        async with self.service.db.read() as session:
+            found = [await instances.live_instance(session, u) for u in uuids]
+        waiting = [i for i in found if i is not None and i.task_state == TaskState.SCHEDULING]
+        if not waiting:
+            return
+        try:
+            chosen = await self.scheduler.select_destinations(
+                self._request(waiting[0], len(waiting))
+            )
+        except NoValidHost as exc:
+            for instance in waiting:
+                await self._give_up(instance.uuid, f"{NO_VALID_HOST}{exc}".strip())
+            return
+        resources = flavors.resources(waiting[0].flavor)
+        for instance, host in zip(waiting, chosen.hosts, strict=True):
+            await self._claim_and_spawn(instance.uuid, host, chosen, resources, attempt=1)
+
+    def _request(
+        self, instance: Instance, count: int, ignore: list[str] | None = None
+    ) -> SelectDestinations:
+        spec = instance.request_spec
+        return SelectDestinations(
+            resources=flavors.resources(instance.flavor),
+            count=count,
+            availability_zone=spec.get("availability_zone"),
+            group_policy=spec.get("group_policy"),
+            group_hosts=spec.get("group_hosts", []),
+            ignore_hosts=ignore or [],
+            force_hosts=[spec["force_host"]] if spec.get("force_host") else [],
+        )
+
+    async def _claim_and_spawn(
+        self, uuid: str, host: str, chosen: Destinations, resources: dict[str, int], attempt: int
+    ) -> None:
+        now = self.service.clock.now()
+        try:
+            async with self.service.db.write() as session:
+                instance = await instances.live_instance(session, uuid)
+                node = await placement.node_by_host(session, host)
+                if instance is None or instance.task_state != TaskState.SCHEDULING or node is None:
+                    raise placement.ClaimFailed(f"{uuid} no longer waits for {host}")
+                await placement.claim(session, uuid, node.id, resources)
+                instance.host, instance.node = host, node.hypervisor_hostname
+                instance.task_state = TaskState.SPAWNING
+                instance.updated_at = now
+                spec = _spec(instance)
+                await instances.record_event(session, uuid, SCHEDULE_EVENT, now, host=host)
+                fresh = await placement.fresh_node(session, node.id)
+                service = await nodes.service_by_host(session, host)
+                report = await nodes.host_report(
+                    session, self.service.conf, fresh or node, service, now
+                )
+                instance.availability_zone = report.availability_zone
+        except placement.ClaimFailed as exc:
+            LOG.info("claim on %s failed: %s", host, exc)
+            await self.scheduler.release(chosen, host, resources)
+            await self.reschedule(uuid, host, str(exc), attempt)
+            return
+        await self.scheduler.report(report)
+        await self.agents.spawn(host, spec, attempt)
+
+    async def reschedule(self, uuid: str, failed_host: str, reason: str, attempt: int) -> None:
+        """Try another host for an instance whose claim or spawn failed on ``failed_host``."""
+        async with self.service.db.write() as session:
+            instance = await instances.live_instance(session, uuid)
+            if instance is None:
+                return
+            released = await placement.release(session, uuid)
+            spec = dict(instance.request_spec)
+            tried = [*spec.get("tried_hosts", []), failed_host]
+            spec["tried_hosts"] = tried
+            instance.request_spec = spec
+            instance.host = instance.node = None
+            instance.task_state = TaskState.SCHEDULING
+            report = await nodes.host_report_of(session, self.service, released)
+        if report is not None:
+            await self.scheduler.report(report)
+        if attempt >= self.service.conf.max_attempts:
+            message = (
+                "Exceeded maximum number of retries. Exceeded max scheduling attempts "
+                f"{self.service.conf.max_attempts} for instance {uuid}. Last exception: {reason}"
+            )
+            await self._give_up(uuid, message)
+            return
+        try:
+            chosen = await self.scheduler.select_destinations(
+                self._request(instance, 1, ignore=tried)
+            )
+        except NoValidHost as exc:
+            await self._give_up(uuid, f"{NO_VALID_HOST}{exc}".strip())
+            return
+        resources = flavors.resources(instance.flavor)
+        await self._claim_and_spawn(uuid, chosen.hosts[0], chosen, resources, attempt + 1)
+
+    async def _give_up(self, uuid: str, message: str) -> None:
+        now = self.service.clock.now()
+        async with self.service.db.write() as session:
+            instance = await instances.live_instance(session, uuid)
+            if instance is None:
+                return
+            instance.vm_state = VmState.ERROR
+            instance.task_state = None
+            instance.updated_at = now
+            instances.record_fault(session, instance, message, now, details=message)
+            await instances.record_event(
+                session, uuid, SCHEDULE_EVENT, now, host=None, result="Error", traceback=message
+            )
+
+
+def _spec(instance: Instance) -> InstanceSpec:
+    return InstanceSpec(
+        uuid=instance.uuid,
+        name=instance.display_name,
+        flavor=instance.flavor,
+        image=instance.image,
+        key_data=instance.key_data,
+        user_data=instance.user_data,
+        metadata=instance.metadata_dict,
+    )

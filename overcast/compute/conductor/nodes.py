@@ -1,0 +1,147 @@
+"""Compute services and nodes: registration, heartbeats, and what the scheduler is told of them."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from overcast.common.config import ComputeSettings
+from overcast.compute import messages as m
+from overcast.compute import placement
+from overcast.compute.models import Aggregate, AggregateHost, ComputeNode, Service
+from overcast.compute.service import ComputeService
+from overcast.scheduler.messages import HostReport, InventoryRecord
+
+COMPUTE_BINARY = "nova-compute"
+
+
+def is_up(service: Service, now: datetime, down_after: float) -> bool:
+    if service.forced_down or service.last_seen_up is None:
+        return False
+    return now - service.last_seen_up <= timedelta(seconds=down_after)
+
+
+async def service_by_host(
+    session: AsyncSession, host: str, binary: str = COMPUTE_BINARY
+) -> Service | None:
+    found: Service | None = await session.scalar(
+        select(Service).where(Service.host == host, Service.binary == binary)
+    )
+    return found
+
+
+async def register(
+    session: AsyncSession, conf: ComputeSettings, request: m.RegisterNode, now: datetime
+) -> tuple[Service, ComputeNode]:
+    """Create or refresh a compute host's service and node (with its inventory)."""
+    service = await service_by_host(session, request.host)
+    if service is None:
+        service = Service(
+            uuid=str(uuid.uuid4()),
+            host=request.host,
+            binary=COMPUTE_BINARY,
+            topic=m.COMPUTE,
+            disabled=False,
+            forced_down=False,
+            created_at=now,
+        )
+        session.add(service)
+    service.last_seen_up = now
+    service.updated_at = now
+    info = request.node
+    node: ComputeNode | None = await session.scalar(
+        select(ComputeNode).where(ComputeNode.hypervisor_hostname == info.hypervisor_hostname)
+    )
+    if node is None:
+        node = ComputeNode(
+            uuid=str(uuid.uuid4()),
+            hypervisor_hostname=info.hypervisor_hostname,
+            generation=0,
+            created_at=now,
+            inventories=[],
+        )
+        session.add(node)
+    node.host = request.host
+    node.hypervisor_type = info.hypervisor_type
+    node.hypervisor_version = info.hypervisor_version
+    node.host_ip = info.host_ip
+    node.cpu_info = info.cpu_info
+    placement.touched(node, now)
+    placement.set_inventories(
+        node, placement.inventories(conf, info.vcpus, info.memory_mb, info.local_gb)
+    )
+    await session.flush()
+    return service, node
+
+
+async def host_aggregates(session: AsyncSession, host: str) -> list[Aggregate]:
+    return list(
+        await session.scalars(
+            select(Aggregate)
+            .join(AggregateHost, AggregateHost.aggregate_id == Aggregate.id)
+            .where(AggregateHost.host == host)
+            .order_by(Aggregate.id)
+        )
+    )
+
+
+def zone_of(aggregates: list[Aggregate], default: str) -> str:
+    for aggregate in aggregates:
+        for item in aggregate.metadata_items:
+            if item.key == "availability_zone":
+                return item.value
+    return default
+
+
+async def host_report(
+    session: AsyncSession,
+    conf: ComputeSettings,
+    node: ComputeNode,
+    service: Service | None,
+    now: datetime,
+) -> HostReport:
+    aggregates = await host_aggregates(session, node.host)
+    return HostReport(
+        name=node.host,
+        inventories={
+            inv.resource_class: InventoryRecord(
+                total=inv.total,
+                reserved=inv.reserved,
+                allocation_ratio=inv.allocation_ratio,
+                max_unit=inv.max_unit,
+            )
+            for inv in node.inventories
+        },
+        used={inv.resource_class: inv.used for inv in node.inventories},
+        availability_zone=zone_of(aggregates, conf.default_availability_zone),
+        aggregates=[a.uuid for a in aggregates],
+        up=service is not None and is_up(service, now, conf.service_down_time),
+        enabled=service is not None and not service.disabled,
+    )
+
+
+async def all_reports(
+    session: AsyncSession, conf: ComputeSettings, now: datetime
+) -> list[HostReport]:
+    services = {
+        s.host: s
+        for s in await session.scalars(select(Service).where(Service.binary == COMPUTE_BINARY))
+    }
+    nodes = list(await session.scalars(select(ComputeNode).order_by(ComputeNode.id)))
+    return [await host_report(session, conf, n, services.get(n.host), now) for n in nodes]
+
+
+async def host_report_of(
+    session: AsyncSession, service: ComputeService, released: tuple[int, dict[str, int]] | None
+) -> HostReport | None:
+    """The report of the host whose resources ``released`` gave back (None: nothing was held)."""
+    if released is None:
+        return None
+    node = await placement.fresh_node(session, released[0])
+    if node is None:
+        return None
+    compute = await service_by_host(session, node.host)
+    return await host_report(session, service.conf, node, compute, service.clock.now())

@@ -1,0 +1,53 @@
+"""Starting the compute service's moving parts: scheduler + conductor, and compute agents."""
+
+from __future__ import annotations
+
+import socket
+from dataclasses import dataclass
+
+from overcast.common.bus import Bus, Consumer
+from overcast.common.config import Settings
+from overcast.compute.agent import ComputeAgent
+from overcast.compute.conductor import Conductor
+from overcast.compute.service import ComputeService
+from overcast.compute.virt import make_fake_driver
+from overcast.scheduler.manager import SchedulerManager
+
+
+@dataclass
+class Control:
+    """A scheduler and a conductor, serving in this process."""
+
+    scheduler: SchedulerManager
+    consumer: Consumer
+    conductor: Conductor
+
+    async def stop(self) -> None:
+        await self.conductor.stop()
+        await self.consumer.stop()
+
+
+async def start_control(service: ComputeService, name: str | None = None) -> Control:
+    """Serve a scheduler (its index filled from the database) and a conductor on the bus."""
+    filters = service.conf.scheduler_filters
+    scheduler = (
+        SchedulerManager(name or socket.gethostname(), filters=filters)
+        if filters
+        else SchedulerManager(name or socket.gethostname())
+    )
+    consumer = await scheduler.serve(service.bus)
+    conductor = Conductor(service)
+    await conductor.start()
+    return Control(scheduler, consumer, conductor)
+
+
+def agent_host(settings: Settings) -> str:
+    return settings.compute.host or socket.gethostname()
+
+
+async def start_agent(settings: Settings, bus: Bus, host: str | None = None) -> ComputeAgent:
+    """A compute agent with the configured driver, registered and serving."""
+    name = host or agent_host(settings)
+    agent = ComputeAgent(name, bus, make_fake_driver(name, settings.compute.fake), settings.compute)
+    await agent.start()
+    return agent

@@ -1,0 +1,130 @@
+"""Database steps on instances that the API and the conductor share: faults, actions, deletes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from overcast.compute import placement
+from overcast.compute.models import (
+    Instance,
+    InstanceAction,
+    InstanceActionEvent,
+    InstanceFault,
+    ServerGroupMember,
+)
+from overcast.compute.states import VmState
+
+
+async def live_instance(session: AsyncSession, uuid: str) -> Instance | None:
+    """The instance with this uuid, unless it is deleted."""
+    instance = await session.get(Instance, uuid)
+    if instance is None or instance.deleted:
+        return None
+    return instance
+
+
+def record_fault(
+    session: AsyncSession,
+    instance: Instance,
+    message: str,
+    now: datetime,
+    *,
+    code: int = 500,
+    details: str = "",
+    host: str | None = None,
+) -> None:
+    session.add(
+        InstanceFault(
+            instance_uuid=instance.uuid,
+            code=code,
+            message=message[:255],
+            details=details,
+            host=host,
+            created_at=now,
+        )
+    )
+
+
+def start_action(
+    session: AsyncSession,
+    instance: Instance,
+    action: str,
+    request_id: str,
+    now: datetime,
+    *,
+    user_id: str | None,
+    project_id: str | None,
+) -> InstanceAction:
+    record = InstanceAction(
+        instance_uuid=instance.uuid,
+        action=action,
+        request_id=request_id,
+        user_id=user_id,
+        project_id=project_id,
+        start_time=now,
+        updated_at=now,
+        events=[],
+    )
+    session.add(record)
+    return record
+
+
+async def latest_action(session: AsyncSession, uuid: str) -> InstanceAction | None:
+    found: InstanceAction | None = await session.scalar(
+        select(InstanceAction)
+        .where(InstanceAction.instance_uuid == uuid)
+        .order_by(InstanceAction.id.desc())
+        .limit(1)
+    )
+    return found
+
+
+async def record_event(
+    session: AsyncSession,
+    uuid: str,
+    event: str,
+    now: datetime,
+    *,
+    host: str | None,
+    result: str | None = "Success",
+    traceback: str | None = None,
+    started: datetime | None = None,
+) -> None:
+    """An event of the instance's latest action, finished now (or started, with no result)."""
+    action = await latest_action(session, uuid)
+    if action is None:
+        return
+    action.events.append(
+        InstanceActionEvent(
+            event=event,
+            result=result,
+            traceback=traceback,
+            host=host,
+            start_time=started or now,
+            finish_time=now if result is not None else None,
+        )
+    )
+    action.updated_at = now
+    if result == "Error":
+        action.message = "Error"
+    if result is not None:
+        action.finish_time = now
+
+
+async def mark_deleted(
+    session: AsyncSession, instance: Instance, now: datetime
+) -> tuple[int, dict[str, int]] | None:
+    """Delete ``instance`` for good; returns the provider and resources it gave back."""
+    instance.vm_state = VmState.DELETED
+    instance.task_state = None
+    instance.deleted = True
+    instance.deleted_at = now
+    instance.terminated_at = now
+    instance.updated_at = now
+    await session.execute(
+        delete(ServerGroupMember).where(ServerGroupMember.instance_uuid == instance.uuid)
+    )
+    return await placement.release(session, instance.uuid)

@@ -1,0 +1,126 @@
+"""Resource providers, inventories and allocations, as Placement keeps them.
+
+A claim is atomic without locks held across calls: for each resource class it
+is one ``UPDATE ... SET used = used + n WHERE used + n <= capacity``, all in one
+transaction with the allocation rows. Two claims racing for the last room on a
+host serialise on that row (PostgreSQL row lock, SQLite's single writer); the
+second finds the condition false and fails, so a host is never overcommitted.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from overcast.common.config import ComputeSettings
+from overcast.compute.models import Allocation, ComputeNode, Inventory
+from overcast.scheduler.hosts import DISK_GB, MEMORY_MB, VCPU
+
+
+class ClaimFailed(Exception):
+    """A host has no room for what a claim asks."""
+
+
+def inventories(
+    conf: ComputeSettings, vcpus: int, memory_mb: int, local_gb: int
+) -> dict[str, tuple[int, int, float]]:
+    """``resource class -> (total, reserved, allocation ratio)`` for a host of this size."""
+    return {
+        VCPU: (vcpus, conf.reserved_host_cpus, conf.cpu_allocation_ratio),
+        MEMORY_MB: (memory_mb, conf.reserved_host_memory_mb, conf.ram_allocation_ratio),
+        DISK_GB: (local_gb, conf.reserved_host_disk_mb // 1024, conf.disk_allocation_ratio),
+    }
+
+
+def set_inventories(node: ComputeNode, wanted: dict[str, tuple[int, int, float]]) -> None:
+    """Make ``node``'s inventory ``wanted``, keeping what is in use."""
+    current = {inv.resource_class: inv for inv in node.inventories}
+    for resource_class, (total, reserved, ratio) in wanted.items():
+        inventory = current.get(resource_class)
+        if inventory is None:
+            inventory = Inventory(resource_class=resource_class, used=0)
+            node.inventories.append(inventory)
+        inventory.total = total
+        inventory.reserved = min(reserved, total)
+        inventory.max_unit = total
+        inventory.allocation_ratio = ratio
+
+
+async def claim(
+    session: AsyncSession, consumer_id: str, provider_id: int, resources: dict[str, int]
+) -> None:
+    """Allocate ``resources`` on a provider to a consumer, or nothing at all.
+
+    Run it inside a write transaction; on :class:`ClaimFailed` the caller must
+    roll that transaction back (leaving the block by the exception does).
+
+    :raises ClaimFailed: when a resource class lacks room (or the host lacks it).
+    """
+    for resource_class, amount in sorted(resources.items()):
+        if amount <= 0:
+            continue
+        capacity = (Inventory.total - Inventory.reserved) * Inventory.allocation_ratio
+        result = await session.execute(
+            update(Inventory)
+            .where(
+                Inventory.provider_id == provider_id,
+                Inventory.resource_class == resource_class,
+                Inventory.used + amount <= capacity,
+                Inventory.max_unit >= amount,
+            )
+            .values(used=Inventory.used + amount)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            raise ClaimFailed(f"no room for {amount} {resource_class} on provider {provider_id}")
+        session.add(
+            Allocation(
+                consumer_id=consumer_id,
+                provider_id=provider_id,
+                resource_class=resource_class,
+                used=amount,
+            )
+        )
+
+
+async def release(session: AsyncSession, consumer_id: str) -> tuple[int, dict[str, int]] | None:
+    """Remove a consumer's allocations; returns its provider and what it held, if any."""
+    rows = list(
+        await session.scalars(select(Allocation).where(Allocation.consumer_id == consumer_id))
+    )
+    if not rows:
+        return None
+    for row in rows:
+        await session.execute(
+            update(Inventory)
+            .where(
+                Inventory.provider_id == row.provider_id,
+                Inventory.resource_class == row.resource_class,
+            )
+            .values(used=Inventory.used - row.used)
+            .execution_options(synchronize_session=False)
+        )
+    await session.execute(delete(Allocation).where(Allocation.consumer_id == consumer_id))
+    return rows[0].provider_id, {row.resource_class: row.used for row in rows}
+
+
+async def node_by_host(session: AsyncSession, host: str) -> ComputeNode | None:
+    found: ComputeNode | None = await session.scalar(
+        select(ComputeNode).where(ComputeNode.host == host).order_by(ComputeNode.id).limit(1)
+    )
+    return found
+
+
+async def fresh_node(session: AsyncSession, provider_id: int) -> ComputeNode | None:
+    """The node with its inventories read again (after claims changed them in SQL)."""
+    node = await session.get(ComputeNode, provider_id, populate_existing=True)
+    if node is not None:
+        await session.refresh(node, ["inventories"])
+    return node
+
+
+def touched(node: ComputeNode, now: datetime) -> None:
+    node.generation += 1
+    node.updated_at = now

@@ -1,0 +1,56 @@
+"""Typed senders for the conductor and compute agent topics (Nova's ``rpcapi`` modules)."""
+
+from __future__ import annotations
+
+from overcast.common.bus import Bus, Target
+from overcast.compute import messages as m
+
+
+class ConductorClient:
+    def __init__(self, bus: Bus) -> None:
+        self.bus = bus
+        self.target = Target(m.CONDUCTOR)
+
+    async def build_instances(self, uuids: list[str]) -> None:
+        await self.bus.cast(self.target, m.BuildInstances(instance_uuids=uuids))
+
+    async def register_node(self, host: str, node: m.NodeResources) -> m.Registered:
+        return await self.bus.call(self.target, m.RegisterNode(host=host, node=node), m.Registered)
+
+    async def heartbeat(self, host: str) -> None:
+        await self.bus.cast(self.target, m.Heartbeat(host=host))
+
+    async def instance_update(self, update: m.InstanceUpdate) -> None:
+        await self.bus.cast(self.target, update)
+
+    async def build_failed(self, uuid: str, host: str, reason: str) -> None:
+        await self.bus.cast(self.target, m.BuildFailed(uuid=uuid, host=host, reason=reason))
+
+    async def instance_destroyed(self, uuid: str, host: str) -> None:
+        await self.bus.cast(self.target, m.InstanceDestroyed(uuid=uuid, host=host))
+
+
+class AgentClient:
+    """Messages to the compute agent of one host."""
+
+    def __init__(self, bus: Bus) -> None:
+        self.bus = bus
+
+    def _on(self, host: str) -> Target:
+        return Target(m.COMPUTE, host)
+
+    async def spawn(self, host: str, instance: m.InstanceSpec, attempt: int) -> None:
+        await self.bus.cast(self._on(host), m.SpawnInstance(instance=instance, attempt=attempt))
+
+    async def operate(self, host: str, uuid: str, operation: str, event: str, **kw: bool) -> None:
+        message = m.InstanceOperation(uuid=uuid, operation=operation, event=event, **kw)
+        await self.bus.cast(self._on(host), message)
+
+    async def destroy(self, host: str, uuid: str) -> None:
+        await self.bus.cast(self._on(host), m.DestroyInstance(uuid=uuid))
+
+    async def console_output(self, host: str, uuid: str, length: int | None) -> str:
+        reply = await self.bus.call(
+            self._on(host), m.ConsoleOutput(uuid=uuid, length=length), m.ConsoleText
+        )
+        return reply.output

@@ -1,0 +1,1 @@
+"""Servers: creating them, showing them, listing them, and acting on them."""
