@@ -19,7 +19,6 @@ from overcast.compute.states import PowerState, TaskState, VmState
 from overcast.compute.virt import Driver, DriverError
 
 LOG = logging.getLogger(__name__)
-BUILD_EVENT = "compute__do_build_and_run_instance"
 
 # operation -> (driver method, vm_state after, power_state after)
 OPERATIONS: dict[str, tuple[str, str, int]] = {
@@ -88,7 +87,7 @@ class ComputeAgent:
             m.InstanceUpdate(
                 uuid=instance.uuid,
                 host=self.host,
-                event=BUILD_EVENT,
+                event=m.BUILD_EVENT,
                 vm_state=VmState.ACTIVE,
                 power_state=PowerState.RUNNING,
                 task_state=None,

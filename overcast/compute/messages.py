@@ -16,6 +16,8 @@ from overcast.common.bus import Message
 
 CONDUCTOR = "conductor"
 COMPUTE = "compute"
+BUILD_EVENT = "compute__do_build_and_run_instance"
+"""The instance-action event of a spawn on a compute host, as Nova names it."""
 
 
 # --- to the conductor ---------------------------------------------------------------------

@@ -54,7 +54,7 @@ class Builder:
             return
         resources = flavors.resources(waiting[0].flavor)
         for instance, host in zip(waiting, chosen.hosts, strict=True):
-            await self._claim_and_spawn(instance.uuid, host, chosen, resources, attempt=1)
+            await self._claim_and_spawn(instance.uuid, host, chosen, resources)
 
     def _request(
         self, instance: Instance, count: int, ignore: list[str] | None = None
@@ -71,7 +71,7 @@ class Builder:
         )
 
     async def _claim_and_spawn(
-        self, uuid: str, host: str, chosen: Destinations, resources: dict[str, int], attempt: int
+        self, uuid: str, host: str, chosen: Destinations, resources: dict[str, int]
     ) -> None:
         now = self.service.clock.now()
         try:
@@ -85,6 +85,7 @@ class Builder:
                 instance.task_state = TaskState.SPAWNING
                 instance.updated_at = now
                 spec = _spec(instance)
+                attempt = len(instance.request_spec.get("tried_hosts", [])) + 1
                 await instances.record_event(session, uuid, SCHEDULE_EVENT, now, host=host)
                 fresh = await placement.fresh_node(session, node.id)
                 service = await nodes.service_by_host(session, host)
@@ -95,13 +96,17 @@ class Builder:
         except placement.ClaimFailed as exc:
             LOG.info("claim on %s failed: %s", host, exc)
             await self.scheduler.release(chosen, host, resources)
-            await self.reschedule(uuid, host, str(exc), attempt)
+            await self.reschedule(uuid, host, str(exc))
             return
         await self.scheduler.report(report)
         await self.agents.spawn(host, spec, attempt)
 
-    async def reschedule(self, uuid: str, failed_host: str, reason: str, attempt: int) -> None:
-        """Try another host for an instance whose claim or spawn failed on ``failed_host``."""
+    async def reschedule(self, uuid: str, failed_host: str, reason: str) -> None:
+        """Try another host for an instance whose claim or spawn failed on ``failed_host``.
+
+        Every failed attempt adds its host to the request's ``tried_hosts``, so their
+        number is the number of attempts made so far.
+        """
         async with self.service.db.write() as session:
             instance = await instances.live_instance(session, uuid)
             if instance is None:
@@ -116,7 +121,7 @@ class Builder:
             report = await nodes.host_report_of(session, self.service, released)
         if report is not None:
             await self.scheduler.report(report)
-        if attempt >= self.service.conf.max_attempts:
+        if len(tried) >= self.service.conf.max_attempts:
             message = (
                 "Exceeded maximum number of retries. Exceeded max scheduling attempts "
                 f"{self.service.conf.max_attempts} for instance {uuid}. Last exception: {reason}"
@@ -131,7 +136,7 @@ class Builder:
             await self._give_up(uuid, f"{NO_VALID_HOST}{exc}".strip())
             return
         resources = flavors.resources(instance.flavor)
-        await self._claim_and_spawn(uuid, chosen.hosts[0], chosen, resources, attempt + 1)
+        await self._claim_and_spawn(uuid, chosen.hosts[0], chosen, resources)
 
     async def _give_up(self, uuid: str, message: str) -> None:
         now = self.service.clock.now()

@@ -133,21 +133,13 @@ class Conductor:
             await instances.record_event(
                 session,
                 failure.uuid,
-                "compute__do_build_and_run_instance",
+                m.BUILD_EVENT,
                 self.service.clock.now(),
                 host=failure.host,
                 result="Error",
                 traceback=failure.reason,
             )
-        attempts = await self._attempts(failure.uuid)
-        await self.builder.reschedule(failure.uuid, failure.host, failure.reason, attempts)
-
-    async def _attempts(self, uuid: str) -> int:
-        async with self.service.db.read() as session:
-            instance = await instances.live_instance(session, uuid)
-        if instance is None:
-            return self.service.conf.max_attempts
-        return len(instance.request_spec.get("tried_hosts", [])) + 1
+        await self.builder.reschedule(failure.uuid, failure.host, failure.reason)
 
     async def instance_destroyed(self, message: m.InstanceDestroyed) -> None:
         now = self.service.clock.now()
