@@ -32,7 +32,7 @@ import pydantic
 from starlette.requests import Request
 from starlette.responses import Response
 
-from overcast.common.api.errors import MethodNotAllowed, NotFound, ValidationError
+from overcast.common.api.errors import BadRequest, MethodNotAllowed, NotFound, ValidationError
 
 Handler = Callable[..., Awaitable[Response]]
 Body = tuple[str, dict[str, Any]] | None
@@ -100,20 +100,34 @@ async def read_body(request: Request, model: type[pydantic.BaseModel]) -> pydant
 
     :raises ValidationError: when the body is empty, not JSON, or not what ``model`` says.
     """
-    raw = await request.body()
-    if not raw.strip():
-        raise ValidationError("Expecting to find a JSON request body; the body is empty.")
-    try:
-        data = orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        raise ValidationError(
+    data = parse_json(
+        await request.body(),
+        empty="Expecting to find a JSON request body; the body is empty.",
+        malformed=(
             "Expecting to find valid JSON in request body. The server could not comply with "
             "the request since it is either malformed or otherwise incorrect."
-        ) from None
+        ),
+        error=ValidationError,
+    )
     try:
         return model.model_validate(data)
     except pydantic.ValidationError as exc:
         raise ValidationError(describe_errors(exc.errors())) from None
+
+
+def parse_json(
+    raw: bytes, *, empty: str, malformed: str, error: type[BadRequest] = BadRequest
+) -> Any:
+    """``raw`` as JSON, refusing an empty or malformed body with the service's own words.
+
+    :raises BadRequest: (or ``error``) with ``empty`` or ``malformed`` as its message.
+    """
+    if not raw.strip():
+        raise error(empty)
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        raise error(malformed) from None
 
 
 def describe_errors(errors: Iterable[Mapping[str, Any]]) -> str:

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-import orjson
 from starlette.requests import Request
 
 from overcast.common.api.errors import BadRequest
-from overcast.common.api.routing import Inject
+from overcast.common.api.routing import Inject, parse_json
 from overcast.compute.service import ComputeService
 from overcast.compute.validation import validate
 
@@ -28,13 +27,11 @@ async def json_body(request: Request, schema: dict[str, Any] | None = None) -> A
 
     :raises BadRequest: when it is empty, not JSON, or does not match.
     """
-    raw = await request.body()
-    if not raw.strip():
-        raise BadRequest("The request body is empty; a JSON body is required.")
-    try:
-        body = orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        raise BadRequest("Malformed request body") from None
+    body = parse_json(
+        await request.body(),
+        empty="The request body is empty; a JSON body is required.",
+        malformed="Malformed request body",
+    )
     if schema is not None:
         validate(schema, body)
     return body

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-import orjson
 from starlette.requests import Request
 
 from overcast.common.api.errors import BadRequest
-from overcast.common.api.routing import Inject
+from overcast.common.api.routing import Inject, parse_json
 from overcast.image.service import ImageService
 
 
@@ -25,13 +24,11 @@ async def json_body(request: Request) -> Any:
 
     :raises BadRequest: when it is empty or not JSON.
     """
-    raw = await request.body()
-    if not raw.strip():
-        raise BadRequest("Body expected in request.")
-    try:
-        return orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        raise BadRequest("Malformed JSON in request body.") from None
+    return parse_json(
+        await request.body(),
+        empty="Body expected in request.",
+        malformed="Malformed JSON in request body.",
+    )
 
 
 async def json_object(request: Request) -> dict[str, Any]:
