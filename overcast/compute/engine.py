@@ -11,7 +11,7 @@ from overcast.compute.agent import ComputeAgent
 from overcast.compute.conductor import Conductor
 from overcast.compute.service import ComputeService
 from overcast.compute.virt import make_fake_driver
-from overcast.scheduler.manager import SchedulerManager
+from overcast.scheduler.manager import DEFAULT_FILTERS, SchedulerManager
 
 
 @dataclass
@@ -29,11 +29,8 @@ class Control:
 
 async def start_control(service: ComputeService, name: str | None = None) -> Control:
     """Serve a scheduler (its index filled from the database) and a conductor on the bus."""
-    filters = service.conf.scheduler_filters
-    scheduler = (
-        SchedulerManager(name or socket.gethostname(), filters=filters)
-        if filters
-        else SchedulerManager(name or socket.gethostname())
+    scheduler = SchedulerManager(
+        name or socket.gethostname(), filters=service.conf.scheduler_filters or DEFAULT_FILTERS
     )
     consumer = await scheduler.serve(service.bus)
     conductor = Conductor(service)

@@ -66,7 +66,7 @@ def snapshot(flavor: Flavor) -> dict[str, Any]:
         "rxtx_factor": flavor.rxtx_factor,
         "is_public": flavor.is_public,
         "description": flavor.description,
-        "extra_specs": {spec.key: spec.value for spec in flavor.extra_specs},
+        "extra_specs": flavor.extra_specs_dict,
     }
 
 

@@ -56,6 +56,10 @@ class Flavor(Base):
         lazy="selectin", cascade="all, delete-orphan", order_by="FlavorExtraSpec.key"
     )
 
+    @property
+    def extra_specs_dict(self) -> dict[str, str]:
+        return {spec.key: spec.value for spec in self.extra_specs}
+
 
 class FlavorExtraSpec(Base):
     __tablename__ = "flavor_extra_spec"

@@ -8,6 +8,7 @@ applies one, and the helpers build the types Nova's schemas share.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import jsonschema
@@ -32,6 +33,23 @@ def validate(schema: dict[str, Any], body: Any) -> None:
     raise BadRequest(
         f"Invalid input for field/attribute {where}. Value: {error.instance}. {error.message}"
     )
+
+
+def unexpected(key: str) -> BadRequest:
+    """The error for a field this request may not carry, in JSON-Schema's words."""
+    return BadRequest(f"Additional properties are not allowed ('{key}' was unexpected)")
+
+
+def introduced(
+    version: tuple[int, int], body: Mapping[str, Any], fields: Mapping[str, tuple[int, int]]
+) -> None:
+    """Refuse the fields of ``body`` that only exist from a later microversion than ``version``.
+
+    :raises BadRequest: naming the first such field.
+    """
+    for key, first in fields.items():
+        if key in body and version < first:
+            raise unexpected(key)
 
 
 def _unexpected(error: jsonschema.ValidationError) -> str:

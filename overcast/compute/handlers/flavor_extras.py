@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import Response
@@ -39,22 +37,12 @@ ACTION = {
 }
 
 
-def _specs(flavor: Flavor) -> dict[str, str]:
-    return {spec.key: spec.value for spec in flavor.extra_specs}
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, bool):
-        return str(value)
-    return str(value)
-
-
 @router.get("/os-extra_specs")
 async def list_extra_specs(flavor_id: str, ctx: Context, service: Compute) -> JSONResponse:
     ctx.enforce("os_compute_api:os-flavor-extra-specs:index")
     async with service.db.read() as session:
         flavor = await get_flavor(session, flavor_id)
-    return json_response({"extra_specs": _specs(flavor)})
+    return json_response({"extra_specs": flavor.extra_specs_dict})
 
 
 @router.post("/os-extra_specs")
@@ -68,10 +56,10 @@ async def create_extra_specs(
         current = {spec.key: spec for spec in flavor.extra_specs}
         for key, value in specs.items():
             if key in current:
-                current[key].value = _text(value)
+                current[key].value = str(value)
             else:
-                flavor.extra_specs.append(FlavorExtraSpec(key=key, value=_text(value)))
-    return json_response({"extra_specs": {k: _text(val) for k, val in specs.items()}})
+                flavor.extra_specs.append(FlavorExtraSpec(key=key, value=str(value)))
+    return json_response({"extra_specs": {k: str(val) for k, val in specs.items()}})
 
 
 @router.get("/os-extra_specs/{key}")
@@ -79,7 +67,7 @@ async def show_extra_spec(flavor_id: str, key: str, ctx: Context, service: Compu
     ctx.enforce("os_compute_api:os-flavor-extra-specs:show")
     async with service.db.read() as session:
         flavor = await get_flavor(session, flavor_id)
-    specs = _specs(flavor)
+    specs = flavor.extra_specs_dict
     if key not in specs:
         raise NotFound(f"Flavor {flavor_id} has no extra specs with key {key}.")
     return json_response({key: specs[key]})
@@ -93,7 +81,7 @@ async def update_extra_spec(
     body = await json_body(request, UPDATE_SPEC)
     if key not in body:
         raise BadRequest("Request body and URI mismatch")
-    value = _text(body[key])
+    value = str(body[key])
     async with service.db.write() as session:
         flavor = await get_flavor(session, flavor_id)
         for spec in flavor.extra_specs:

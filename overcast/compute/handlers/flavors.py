@@ -96,7 +96,7 @@ def flavor_view(request: Request, ctx: RequestContext, flavor: Flavor) -> dict[s
         }
     )
     if ctx.version >= V2_61 and ctx.can("os_compute_api:os-flavor-extra-specs:index"):
-        view["extra_specs"] = {spec.key: spec.value for spec in flavor.extra_specs}
+        view["extra_specs"] = flavor.extra_specs_dict
     return view
 
 
@@ -160,7 +160,7 @@ async def _page(request: Request, ctx: Context, service: Compute) -> tuple[list[
         if marker not in ids:
             raise BadRequest(f"marker [{marker}] not found")
         flavors = flavors[ids.index(marker) + 1 :]
-    return flavors[:limit], len(flavors) > limit or len(flavors) == limit
+    return flavors[:limit], len(flavors) >= limit
 
 
 def _listing(
@@ -202,8 +202,7 @@ async def show_flavor(
 async def create_flavor(request: Request, ctx: Context, service: Compute) -> JSONResponse:
     ctx.enforce("os_compute_api:os-flavor-manage:create")
     body = (await json_body(request, CREATE))["flavor"]
-    if "description" in body and ctx.version < V2_55:
-        raise BadRequest("Additional properties are not allowed ('description' was unexpected)")
+    v.introduced(ctx.version, body, {"description": V2_55})
     flavorid = body.get("id") or str(uuid.uuid4())
     flavor = Flavor(
         flavorid=flavorid,

@@ -6,6 +6,7 @@ import asyncio
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -74,11 +75,11 @@ def _user_of(request: Request, ctx: RequestContext, given: str | None = None) ->
     return ctx.require_auth().user_id
 
 
-async def _get(service: Compute, user_id: str, name: str) -> KeyPair:
-    async with service.db.read() as session:
-        pair = await session.scalar(
-            select(KeyPair).where(KeyPair.user_id == user_id, KeyPair.name == name)
-        )
+async def _find(session: AsyncSession, user_id: str, name: str) -> KeyPair:
+    """:raises NotFound: when the user has no keypair by this name."""
+    pair = await session.scalar(
+        select(KeyPair).where(KeyPair.user_id == user_id, KeyPair.name == name)
+    )
     if pair is None:
         raise NotFound(f"Keypair {name} not found for user {user_id}")
     return pair
@@ -112,10 +113,7 @@ async def list_keypairs(request: Request, ctx: Context, service: Compute) -> JSO
 @router.post("")
 async def create_keypair(request: Request, ctx: Context, service: Compute) -> JSONResponse:
     body = (await json_body(request, CREATE))["keypair"]
-    if ctx.version < V2_2 and "type" in body:
-        raise BadRequest("Additional properties are not allowed ('type' was unexpected)")
-    if ctx.version < V2_10 and "user_id" in body:
-        raise BadRequest("Additional properties are not allowed ('user_id' was unexpected)")
+    v.introduced(ctx.version, body, {"type": V2_2, "user_id": V2_10})
     user_id = _user_of(request, ctx, body.get("user_id"))
     ctx.enforce("os_compute_api:os-keypairs:create", {"user_id": user_id})
     key_type = body.get("type", "ssh")
@@ -160,7 +158,8 @@ async def create_keypair(request: Request, ctx: Context, service: Compute) -> JS
 async def show_keypair(name: str, request: Request, ctx: Context, service: Compute) -> JSONResponse:
     user_id = _user_of(request, ctx)
     ctx.enforce("os_compute_api:os-keypairs:show", {"user_id": user_id})
-    pair = await _get(service, user_id, name)
+    async with service.db.read() as session:
+        pair = await _find(session, user_id, name)
     return json_response({"keypair": _detail(ctx, pair)})
 
 
@@ -168,7 +167,6 @@ async def show_keypair(name: str, request: Request, ctx: Context, service: Compu
 async def delete_keypair(name: str, request: Request, ctx: Context, service: Compute) -> Response:
     user_id = _user_of(request, ctx)
     ctx.enforce("os_compute_api:os-keypairs:delete", {"user_id": user_id})
-    pair = await _get(service, user_id, name)
     async with service.db.write() as session:
-        await session.delete(await session.merge(pair))
+        await session.delete(await _find(session, user_id, name))
     return empty_response(204 if ctx.version >= V2_2 else 202)

@@ -119,8 +119,7 @@ async def update_server(
 ) -> JSONResponse:
     """Rename a server, or change its description or access addresses."""
     body = (await json_body(request, UPDATE))["server"]
-    if "description" in body and ctx.version < V2_19:
-        v.validate({"additionalProperties": False, "properties": {}}, {"description": 1})
+    v.introduced(ctx.version, body, {"description": V2_19})
     async with service.db.write() as session:
         instance = await visible_server(session, ctx, server_id, "os_compute_api:servers:update")
         if "name" in body:

@@ -75,16 +75,13 @@ def parse(ctx: RequestContext, body: Any) -> tuple[dict[str, Any], dict[str, Any
     """
     v.validate(CREATE, body)
     server: dict[str, Any] = body["server"]
-    for key, since in (
-        ("description", V2_19),
-        ("tags", V2_52),
-        ("host", V2_74),
-        ("hypervisor_hostname", V2_74),
-    ):
-        if key in server and ctx.version < since:
-            raise BadRequest(f"Additional properties are not allowed ('{key}' was unexpected)")
+    v.introduced(
+        ctx.version,
+        server,
+        {"description": V2_19, "tags": V2_52, "host": V2_74, "hypervisor_hostname": V2_74},
+    )
     if "personality" in server and ctx.version >= V2_57:
-        raise BadRequest("Additional properties are not allowed ('personality' was unexpected)")
+        raise v.unexpected("personality")
     if ctx.version >= V2_37 and "networks" not in server:
         raise BadRequest("'networks' is a required property")
     if isinstance(server.get("networks"), list) and server["networks"]:
