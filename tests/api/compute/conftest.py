@@ -24,9 +24,8 @@ from overcast.compute.service import ComputeService
 from overcast.identity.app import make_identity_app
 from overcast.image.app import make_image_app
 from overcast.image.service import ImageService
-from tests.api.identity.conftest import Api, grant, make_project, make_user
+from tests.api.identity.conftest import TENANT_PASSWORD, Api, login_to, new_member
 from tests.conftest import BACKENDS, backend_settings
-from tests.functional.cloud import password_auth
 
 IDENTITY = "http://identity.test"
 IMAGE = "http://image.test"
@@ -45,17 +44,7 @@ class ComputeCloud:
     """An active public image anyone may boot."""
 
     async def login(self, user: str, password: str, project: str) -> Api:
-        response = await self.identity.post(
-            "/v3/auth/tokens", json=password_auth(user, password, project)
-        )
-        assert response.status_code == 201, response.text
-        token = response.json()["token"]
-        return Api(
-            self.client,
-            response.headers["X-Subject-Token"],
-            user_id=token["user"]["id"],
-            project_id=token["project"]["id"],
-        )
+        return await login_to(self.identity, self.client, user, password, project)
 
     def anonymous(self) -> Api:
         return Api(self.client)
@@ -135,11 +124,8 @@ async def upload_image(api: Api, **fields: object) -> str:
 async def new_tenant(cloud: ComputeCloud, role: str = "member") -> Api:
     """A user with ``role`` on a project of its own, logged in to that project."""
     boss = await cloud.login("admin", "admin-secret", "admin")
-    boss = replace(boss, client=cloud.identity)
-    project = await make_project(boss)
-    user = await make_user(boss, password="pass-word-1")
-    await grant(boss, project["id"], user["id"], role)
-    return await cloud.login(user["name"], "pass-word-1", project["name"])
+    user, project = await new_member(replace(boss, client=cloud.identity), role)
+    return await cloud.login(user, TENANT_PASSWORD, project)
 
 
 def latest(api: Api) -> Api:

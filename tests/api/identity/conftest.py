@@ -20,6 +20,7 @@ from overcast.common.clock import ShiftedClock
 from overcast.identity.app import make_identity_app
 from overcast.identity.service import IdentityService
 from tests.conftest import BACKENDS, backend_settings
+from tests.functional.cloud import password_auth
 
 BASE = "http://identity.test"
 COMPLIANCE = {
@@ -166,6 +167,35 @@ async def role_id(admin: Api, name: str) -> str:
     assert roles, f"no role {name}"
     found: str = roles[0]["id"]
     return found
+
+
+async def login_to(
+    identity: httpx.AsyncClient, client: httpx.AsyncClient, user: str, password: str, project: str
+) -> Api:
+    """A project-scoped token from ``identity``, held by a caller of another API's ``client``."""
+    response = await identity.post("/v3/auth/tokens", json=password_auth(user, password, project))
+    assert response.status_code == 201, response.text
+    token = response.json()["token"]
+    return Api(
+        client,
+        response.headers["X-Subject-Token"],
+        user_id=token["user"]["id"],
+        project_id=token["project"]["id"],
+    )
+
+
+TENANT_PASSWORD = "pass-word-1"
+
+
+async def new_member(boss: Api, role: str = "member") -> tuple[str, str]:
+    """A new user with ``role`` on a new project (``boss`` is an identity admin): their names.
+
+    The user's password is :data:`TENANT_PASSWORD`.
+    """
+    project = await make_project(boss)
+    user = await make_user(boss, password=TENANT_PASSWORD)
+    await grant(boss, project["id"], user["id"], role)
+    return user["name"], project["name"]
 
 
 async def grant(admin: Api, project_id: str, user_id: str, role: str = "member") -> None:

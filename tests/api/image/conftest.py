@@ -21,9 +21,8 @@ from overcast.common.clock import ShiftedClock
 from overcast.identity.app import LocalValidator, make_identity_app
 from overcast.image.app import make_image_app
 from overcast.image.service import ImageService
-from tests.api.identity.conftest import Api, grant, make_project, make_user, role_id
+from tests.api.identity.conftest import TENANT_PASSWORD, Api, login_to, new_member
 from tests.conftest import BACKENDS, backend_settings
-from tests.functional.cloud import password_auth
 
 IDENTITY = "http://identity.test"
 IMAGE = "http://image.test"
@@ -43,16 +42,7 @@ class ImageCloud:
     image_validator: LocalValidator
 
     async def login(self, user: str, password: str, project: str) -> Api:
-        body = password_auth(user, password, project)
-        response = await self.identity.post("/v3/auth/tokens", json=body)
-        assert response.status_code == 201, response.text
-        token = response.json()["token"]
-        return Api(
-            self.client,
-            response.headers["X-Subject-Token"],
-            user_id=token["user"]["id"],
-            project_id=token["project"]["id"],
-        )
+        return await login_to(self.identity, self.client, user, password, project)
 
     def anonymous(self) -> Api:
         return Api(self.client)
@@ -102,12 +92,8 @@ async def _identity_admin(cloud: ImageCloud) -> Api:
 
 async def new_tenant(cloud: ImageCloud, role: str = "member") -> Api:
     """A user with ``role`` on a project of its own, logged in to that project."""
-    boss = await _identity_admin(cloud)
-    project = await make_project(boss)
-    user = await make_user(boss, password="pass-word-1")
-    await grant(boss, project["id"], user["id"], role)
-    assert await role_id(boss, role)
-    return await cloud.login(user["name"], "pass-word-1", project["name"])
+    user, project = await new_member(await _identity_admin(cloud), role)
+    return await cloud.login(user, TENANT_PASSWORD, project)
 
 
 @pytest.fixture
