@@ -72,6 +72,9 @@ async def test_list_and_detail_show_only_the_projects_servers(
     assert [s["status"] for s in detail] == ["ACTIVE"]
     assert (await tenant.get(f"/v2.1/servers/{theirs['id']}")).status_code == 404
     assert (await tenant.delete(f"/v2.1/servers/{theirs['id']}")).status_code == 404
+    rename = {"server": {"name": "mine-now"}}
+    assert (await tenant.put(f"/v2.1/servers/{theirs['id']}", json=rename)).status_code == 404
+    assert (await other.get(f"/v2.1/servers/{theirs['id']}")).json()["server"]["name"] != "mine-now"
     assert (await tenant.get("/v2.1/servers?all_tenants=1")).status_code == 403
 
 
@@ -194,3 +197,10 @@ async def test_no_valid_host_puts_the_server_in_error_with_a_fault(
     assert server["fault"]["code"] == 500
     assert (await admin.delete(f"/v2.1/servers/{server['id']}")).status_code == 204
     assert (await admin.get(f"/v2.1/servers/{server['id']}")).status_code == 404
+
+
+async def test_readers_may_look_but_not_boot(reader: Api, compute_cloud: ComputeCloud) -> None:
+    assert (await reader.get("/v2.1/servers")).status_code == 200
+    response = await reader.post("/v2.1/servers", json=server_body(compute_cloud))
+    assert response.status_code == 403
+    assert "os_compute_api:servers:create" in response.json()["forbidden"]["message"]
