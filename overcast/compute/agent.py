@@ -10,8 +10,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from typing import Any
 
 from overcast.common.bus import Bus, Consumer, Endpoint, Message
+from overcast.common.clients import ImageClient, ImageServiceError
 from overcast.common.config import ComputeSettings
 from overcast.compute import messages as m
 from overcast.compute.rpcapi import ConductorClient
@@ -19,6 +21,9 @@ from overcast.compute.states import PowerState, TaskState, VmState
 from overcast.compute.virt import Driver, DriverError
 
 LOG = logging.getLogger(__name__)
+REBUILD_EVENT = "compute_rebuild_instance"
+FINISH_RESIZE_EVENT = "compute_finish_resize"
+REVERT_RESIZE_EVENT = "compute_revert_resize"
 
 # operation -> (driver method, vm_state after, power_state after)
 OPERATIONS: dict[str, tuple[str, str, int]] = {
@@ -29,21 +34,31 @@ OPERATIONS: dict[str, tuple[str, str, int]] = {
     "unpause": ("unpause", VmState.ACTIVE, PowerState.RUNNING),
     "suspend": ("suspend", VmState.SUSPENDED, PowerState.SUSPENDED),
     "resume": ("resume", VmState.ACTIVE, PowerState.RUNNING),
+    "rescue": ("rescue", VmState.RESCUED, PowerState.RUNNING),
+    "unrescue": ("unrescue", VmState.ACTIVE, PowerState.RUNNING),
 }
 
 
 class ComputeAgent:
-    def __init__(self, host: str, bus: Bus, driver: Driver, conf: ComputeSettings) -> None:
+    def __init__(
+        self, host: str, bus: Bus, driver: Driver, conf: ComputeSettings, images: ImageClient
+    ) -> None:
         self.host = host
         self.bus = bus
         self.driver = driver
         self.conf = conf
+        self.images = images
         self.conductor = ConductorClient(bus)
         self.endpoint = Endpoint()
         self.endpoint.on(m.SpawnInstance)(self.spawn)
         self.endpoint.on(m.InstanceOperation)(self.operate)
         self.endpoint.on(m.DestroyInstance)(self.destroy)
         self.endpoint.on(m.ConsoleOutput)(self.console_output)
+        self.endpoint.on(m.SnapshotInstance)(self.snapshot)
+        self.endpoint.on(m.RebuildInstance)(self.rebuild)
+        self.endpoint.on(m.FinishResize)(self.finish_resize)
+        self.endpoint.on(m.RevertResize)(self.revert_resize)
+        self.endpoint.on(m.DropGuest)(self.drop_guest)
         self._consumer: Consumer | None = None
         self._heartbeat: asyncio.Task[None] | None = None
 
@@ -65,6 +80,7 @@ class ComputeAgent:
                 await self._heartbeat
         if self._consumer is not None:
             await self._consumer.stop()
+        await self.images.close()
 
     async def _beat(self) -> None:
         while True:
@@ -96,28 +112,107 @@ class ComputeAgent:
             )
         )
 
+    async def _report(self, uuid: str, event: str, **outcome: Any) -> None:
+        await self.conductor.instance_update(
+            m.InstanceUpdate(uuid=uuid, host=self.host, event=event, **outcome)
+        )
+
+    def _power_now(self, uuid: str) -> int:
+        guest = self.driver.guest(uuid)
+        return guest.power_state if guest else PowerState.NOSTATE
+
     async def operate(self, request: m.InstanceOperation) -> None:
         method, vm_state, power_state = OPERATIONS[request.operation]
-        error = None
         try:
             if request.operation == "reboot":
                 await self.driver.reboot(request.uuid, hard=request.hard)
+            elif request.operation == "rescue":
+                await self.driver.rescue(request.uuid, request.rescue_image or {})
             else:
                 await getattr(self.driver, method)(request.uuid)
         except DriverError as exc:
-            error = str(exc)
-            guest = self.driver.guest(request.uuid)
-            power_state = guest.power_state if guest else PowerState.NOSTATE
-        await self.conductor.instance_update(
-            m.InstanceUpdate(
-                uuid=request.uuid,
-                host=self.host,
-                event=request.event,
-                vm_state=None if error else vm_state,
-                power_state=power_state,
-                error=error,
-            )
-        )
+            power = self._power_now(request.uuid)
+            await self._report(request.uuid, request.event, power_state=power, error=str(exc))
+            return
+        await self._report(request.uuid, request.event, vm_state=vm_state, power_state=power_state)
+
+    async def snapshot(self, request: m.SnapshotInstance) -> None:
+        """Upload the guest's disk with the user's token; with ``offload``, remove the guest."""
+        outcome: dict[str, Any] = {"expected_task_state": request.expected_task_state}
+        try:
+            data = await self.driver.snapshot(request.uuid)
+            await self.images.upload(request.token, request.image_id, data)
+            if request.offload:
+                await self.driver.destroy(request.uuid)
+                outcome |= {
+                    "vm_state": VmState.SHELVED_OFFLOADED,
+                    "power_state": PowerState.SHUTDOWN,
+                    "offloaded": True,
+                }
+        except (DriverError, ImageServiceError) as exc:
+            LOG.warning("snapshot of %s to %s failed: %s", request.uuid, request.image_id, exc)
+            outcome["error"] = str(exc)
+        await self._report(request.uuid, request.event, **outcome)
+
+    async def rebuild(self, request: m.RebuildInstance) -> None:
+        spec = request.instance
+        outcome: dict[str, Any] = {"expected_task_state": TaskState.REBUILDING}
+        try:
+            await self.driver.destroy(spec.uuid)
+            await self.driver.spawn(spec)
+            if request.stopped:
+                await self.driver.power_off(spec.uuid)
+            outcome |= {
+                "vm_state": VmState.STOPPED if request.stopped else VmState.ACTIVE,
+                "power_state": PowerState.SHUTDOWN if request.stopped else PowerState.RUNNING,
+                "launched": True,
+            }
+        except DriverError as exc:
+            outcome |= {"vm_state": VmState.ERROR, "error": str(exc)}
+        await self._report(spec.uuid, REBUILD_EVENT, **outcome)
+
+    async def finish_resize(self, request: m.FinishResize) -> None:
+        spec = request.instance
+        outcome: dict[str, Any] = {
+            "expected_task_state": TaskState.RESIZE_MIGRATED,
+            "migration_uuid": request.migration_uuid,
+        }
+        try:
+            if self.driver.guest(spec.uuid) is None:
+                await self.driver.spawn(spec)
+            else:
+                await self.driver.resize(spec.uuid, spec.flavor)
+            outcome |= {
+                "vm_state": VmState.RESIZED,
+                "power_state": PowerState.RUNNING,
+                "migration_status": "finished",
+            }
+        except DriverError as exc:
+            outcome |= {"migration_status": "error", "error": str(exc)}
+        await self._report(spec.uuid, FINISH_RESIZE_EVENT, **outcome)
+
+    async def revert_resize(self, request: m.RevertResize) -> None:
+        spec = request.instance
+        outcome: dict[str, Any] = {
+            "expected_task_state": TaskState.RESIZE_REVERTING,
+            "migration_uuid": request.migration_uuid,
+        }
+        try:
+            if request.came_from_elsewhere:
+                await self.driver.destroy(spec.uuid)
+            else:
+                await self.driver.resize(spec.uuid, spec.flavor)
+            outcome |= {
+                "vm_state": VmState.ACTIVE,
+                "power_state": PowerState.RUNNING,
+                "migration_status": "reverted",
+            }
+        except DriverError as exc:
+            outcome |= {"migration_status": "error", "error": str(exc)}
+        await self._report(spec.uuid, REVERT_RESIZE_EVENT, **outcome)
+
+    async def drop_guest(self, request: m.DropGuest) -> None:
+        await self.driver.destroy(request.uuid)
 
     async def destroy(self, request: m.DestroyInstance) -> None:
         await self.driver.destroy(request.uuid)

@@ -6,6 +6,7 @@ import socket
 from dataclasses import dataclass
 
 from overcast.common.bus import Bus, Consumer
+from overcast.common.clients import ImageClient
 from overcast.common.config import Settings
 from overcast.compute.agent import ComputeAgent
 from overcast.compute.conductor import Conductor
@@ -42,9 +43,16 @@ def agent_host(settings: Settings) -> str:
     return settings.compute.host or socket.gethostname()
 
 
-async def start_agent(settings: Settings, bus: Bus, host: str | None = None) -> ComputeAgent:
-    """A compute agent with the configured driver, registered and serving."""
+async def start_agent(
+    settings: Settings, bus: Bus, host: str | None = None, images: ImageClient | None = None
+) -> ComputeAgent:
+    """A compute agent with the configured driver, registered and serving.
+
+    ``images`` is how it reaches the image service (snapshots); by default over HTTP.
+    """
     name = host or agent_host(settings)
-    agent = ComputeAgent(name, bus, make_fake_driver(name, settings.compute.fake), settings.compute)
+    driver = make_fake_driver(name, settings.compute.fake)
+    images = images or ImageClient(settings.service_url(settings.image.port))
+    agent = ComputeAgent(name, bus, driver, settings.compute, images)
     await agent.start()
     return agent

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,9 +14,18 @@ from overcast.compute.models import (
     InstanceAction,
     InstanceActionEvent,
     InstanceFault,
+    Migration,
     ServerGroupMember,
 )
 from overcast.compute.states import VmState
+
+
+def set_flavor(instance: Instance, flavor: dict[str, Any]) -> None:
+    """Give the instance ``flavor`` (a snapshot), with the columns quotas count."""
+    instance.flavor = flavor
+    instance.vcpus = int(flavor["vcpus"])
+    instance.memory_mb = int(flavor["memory_mb"])
+    instance.root_gb = int(flavor["root_gb"])
 
 
 async def live_instance(session: AsyncSession, uuid: str) -> Instance | None:
@@ -128,3 +138,19 @@ async def mark_deleted(
         delete(ServerGroupMember).where(ServerGroupMember.instance_uuid == instance.uuid)
     )
     return await placement.release(session, instance.uuid)
+
+
+async def migration_by_uuid(session: AsyncSession, uuid: str) -> Migration | None:
+    found: Migration | None = await session.scalar(select(Migration).where(Migration.uuid == uuid))
+    return found
+
+
+async def latest_migration(session: AsyncSession, uuid: str, status: str) -> Migration | None:
+    """The instance's newest migration in ``status``."""
+    found: Migration | None = await session.scalar(
+        select(Migration)
+        .where(Migration.instance_uuid == uuid, Migration.status == status)
+        .order_by(Migration.id.desc())
+        .limit(1)
+    )
+    return found

@@ -30,6 +30,14 @@ class BuildInstances(Message):
     instance_uuids: list[str]
 
 
+class ResizeInstance(Message):
+    """Find a host for an instance's new flavor (its migration is recorded) and move it there."""
+
+    KIND: ClassVar[str] = "conductor.resize_instance"
+    uuid: str
+    migration_uuid: str
+
+
 class NodeResources(Message):
     KIND: ClassVar[str] = "conductor.node_resources"
     hypervisor_hostname: str
@@ -74,6 +82,11 @@ class InstanceUpdate(Message):
     task_state: str | None = None
     expected_task_state: str | None = None
     launched: bool = False
+    offloaded: bool = False
+    """The guest is gone from the host (shelve): its allocations go back, the host is cleared."""
+    migration_uuid: str | None = None
+    migration_status: str | None = None
+    """A resize step ended: ``finished`` (now VERIFY_RESIZE) or ``reverted``."""
     error: str | None = None
     """What went wrong; the task state is reset and the event recorded as an error."""
 
@@ -123,6 +136,56 @@ class InstanceOperation(Message):
     operation: str
     event: str
     hard: bool = False
+    rescue_image: dict[str, Any] | None = None
+
+
+class SnapshotInstance(Message):
+    """Store the guest's disk as image ``image_id`` (created by the API, queued).
+
+    ``token`` is the requesting user's, so the image service applies its own
+    policy to the upload, as it would to the user. With ``offload`` (shelve) the
+    guest is removed from the host once its image is stored.
+    """
+
+    KIND: ClassVar[str] = "compute.snapshot"
+    uuid: str
+    image_id: str
+    token: str
+    event: str
+    expected_task_state: str
+    offload: bool = False
+
+
+class RebuildInstance(Message):
+    """Recreate the guest from ``instance.image``; a stopped server stays stopped."""
+
+    KIND: ClassVar[str] = "compute.rebuild"
+    instance: InstanceSpec
+    stopped: bool = False
+
+
+class FinishResize(Message):
+    """Run the guest with ``instance.flavor`` here (created here when it came from elsewhere)."""
+
+    KIND: ClassVar[str] = "compute.finish_resize"
+    instance: InstanceSpec
+    migration_uuid: str
+
+
+class RevertResize(Message):
+    """Undo a resize here: shrink the guest back, or drop it when it came from another host."""
+
+    KIND: ClassVar[str] = "compute.revert_resize"
+    instance: InstanceSpec
+    migration_uuid: str
+    came_from_elsewhere: bool
+
+
+class DropGuest(Message):
+    """Remove a guest that now lives on another host (a confirmed resize's source)."""
+
+    KIND: ClassVar[str] = "compute.drop_guest"
+    uuid: str
 
 
 class DestroyInstance(Message):

@@ -106,6 +106,16 @@ async def release(session: AsyncSession, consumer_id: str) -> tuple[int, dict[st
     return rows[0].provider_id, {row.resource_class: row.used for row in rows}
 
 
+async def move(session: AsyncSession, from_consumer: str, to_consumer: str) -> None:
+    """Hand a consumer's allocations to another (a resize parks the old ones on its migration)."""
+    await session.execute(
+        update(Allocation)
+        .where(Allocation.consumer_id == from_consumer)
+        .values(consumer_id=to_consumer)
+        .execution_options(synchronize_session=False)
+    )
+
+
 async def node_by_host(session: AsyncSession, host: str) -> ComputeNode | None:
     found: ComputeNode | None = await session.scalar(
         select(ComputeNode).where(ComputeNode.host == host).order_by(ComputeNode.id).limit(1)

@@ -7,11 +7,11 @@ the transaction that creates.
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from overcast.common.config import ComputeQuota
-from overcast.compute.models import Quota, QuotaClass
+from overcast.compute.models import Instance, Quota, QuotaClass
 
 RESOURCES = tuple(ComputeQuota.model_fields)
 DEFAULT_CLASS = "default"
@@ -44,3 +44,25 @@ async def project_limits(
 
 def exceeded(limit: int, used: int, wanted: int = 1) -> bool:
     return limit >= 0 and used + wanted > limit
+
+
+async def instance_usage(session: AsyncSession, project_id: str) -> dict[str, int]:
+    """What a project's live servers hold: ``instances``, ``cores`` and ``ram``."""
+    count, cores, ram = (
+        await session.execute(
+            select(
+                func.count(),
+                func.coalesce(func.sum(Instance.vcpus), 0),
+                func.coalesce(func.sum(Instance.memory_mb), 0),
+            ).where(Instance.project_id == project_id, Instance.deleted.is_(False))
+        )
+    ).one()
+    return {"instances": int(count), "cores": int(cores), "ram": int(ram)}
+
+
+def over_quota(resource: str, limit: int, used: int, wanted: int) -> str:
+    """Nova's words for a request that does not fit."""
+    return (
+        f"Quota exceeded for {resource}: Requested {wanted}, but already used "
+        f"{used} of {limit} {resource}"
+    )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from overcast.common.bus import Bus, Target
+from typing import Any
+
+from overcast.common.bus import Bus, Message, Target
 from overcast.compute import messages as m
 
 
@@ -13,6 +15,9 @@ class ConductorClient:
 
     async def build_instances(self, uuids: list[str]) -> None:
         await self.bus.cast(self.target, m.BuildInstances(instance_uuids=uuids))
+
+    async def resize_instance(self, uuid: str, migration_uuid: str) -> None:
+        await self.bus.cast(self.target, m.ResizeInstance(uuid=uuid, migration_uuid=migration_uuid))
 
     async def register_node(self, host: str, node: m.NodeResources) -> m.Registered:
         return await self.bus.call(self.target, m.RegisterNode(host=host, node=node), m.Registered)
@@ -42,8 +47,12 @@ class AgentClient:
     async def spawn(self, host: str, instance: m.InstanceSpec, attempt: int) -> None:
         await self.bus.cast(self._on(host), m.SpawnInstance(instance=instance, attempt=attempt))
 
-    async def operate(self, host: str, uuid: str, operation: str, event: str, **kw: bool) -> None:
+    async def operate(self, host: str, uuid: str, operation: str, event: str, **kw: Any) -> None:
         message = m.InstanceOperation(uuid=uuid, operation=operation, event=event, **kw)
+        await self.bus.cast(self._on(host), message)
+
+    async def send(self, host: str, message: Message) -> None:
+        """Cast any agent message (snapshot, rebuild, resize steps) to ``host``."""
         await self.bus.cast(self._on(host), message)
 
     async def destroy(self, host: str, uuid: str) -> None:

@@ -30,6 +30,8 @@ from overcast.scheduler.messages import Destinations, SelectDestinations
 LOG = logging.getLogger(__name__)
 SCHEDULE_EVENT = "conductor_schedule_and_build_instances"
 NO_VALID_HOST = "No valid host was found. "
+WAITING = (TaskState.SCHEDULING, TaskState.UNSHELVING)
+"""Task states of instances waiting for a host: new ones, and shelved ones coming back."""
 
 
 @dataclass
@@ -41,7 +43,7 @@ class Builder:
     async def build(self, uuids: list[str]) -> None:
         async with self.service.db.read() as session:
             found = [await instances.live_instance(session, u) for u in uuids]
-        waiting = [i for i in found if i is not None and i.task_state == TaskState.SCHEDULING]
+        waiting = [i for i in found if i is not None and i.task_state in WAITING]
         if not waiting:
             return
         try:
@@ -78,13 +80,13 @@ class Builder:
             async with self.service.db.write() as session:
                 instance = await instances.live_instance(session, uuid)
                 node = await placement.node_by_host(session, host)
-                if instance is None or instance.task_state != TaskState.SCHEDULING or node is None:
+                if instance is None or instance.task_state not in WAITING or node is None:
                     raise placement.ClaimFailed(f"{uuid} no longer waits for {host}")
                 await placement.claim(session, uuid, node.id, resources)
                 instance.host, instance.node = host, node.hypervisor_hostname
                 instance.task_state = TaskState.SPAWNING
                 instance.updated_at = now
-                spec = _spec(instance)
+                spec = spec_of(instance)
                 attempt = len(instance.request_spec.get("tried_hosts", [])) + 1
                 await instances.record_event(session, uuid, SCHEDULE_EVENT, now, host=host)
                 fresh = await placement.fresh_node(session, node.id)
@@ -153,12 +155,14 @@ class Builder:
             )
 
 
-def _spec(instance: Instance) -> InstanceSpec:
+def spec_of(instance: Instance) -> InstanceSpec:
+    """What the agent needs to run ``instance``; an unshelved one boots its shelved image."""
+    shelved = instance.system_metadata.get("shelved_image_id")
     return InstanceSpec(
         uuid=instance.uuid,
         name=instance.display_name,
         flavor=instance.flavor,
-        image=instance.image,
+        image={**instance.image, "id": shelved} if shelved else instance.image,
         key_data=instance.key_data,
         user_data=instance.user_data,
         metadata=instance.metadata_dict,

@@ -16,6 +16,7 @@ from overcast.compute import instances, placement
 from overcast.compute import messages as m
 from overcast.compute.conductor import nodes
 from overcast.compute.conductor.build import Builder
+from overcast.compute.conductor.resize import Resizer, settle
 from overcast.compute.rpcapi import AgentClient
 from overcast.compute.service import ComputeService
 from overcast.scheduler.manager import SchedulerClient
@@ -29,7 +30,9 @@ class Conductor:
         self.scheduler = SchedulerClient(service.bus)
         self.builder = Builder(service, self.scheduler, AgentClient(service.bus))
         self.endpoint = Endpoint()
+        self.resizer = Resizer(service, self.scheduler, AgentClient(service.bus))
         self.endpoint.on(m.BuildInstances)(self.build_instances)
+        self.endpoint.on(m.ResizeInstance)(self.resizer.prepare)
         self.endpoint.on(m.RegisterNode)(self.register_node)
         self.endpoint.on(m.Heartbeat)(self.heartbeat)
         self.endpoint.on(m.InstanceUpdate)(self.instance_update)
@@ -103,6 +106,7 @@ class Conductor:
 
     async def instance_update(self, update: m.InstanceUpdate) -> None:
         now = self.service.clock.now()
+        changed: list[str] = []
         async with self.service.db.write() as session:
             instance = await instances.live_instance(session, update.uuid)
             if instance is None or instance.host != update.host:
@@ -116,6 +120,17 @@ class Conductor:
             instance.task_state = update.task_state
             if update.launched:
                 instance.launched_at = now
+                instance.system_metadata = {
+                    k: v
+                    for k, v in instance.system_metadata.items()
+                    if not k.startswith("shelved_")
+                }
+            if update.offloaded:
+                await placement.release(session, instance.uuid)
+                changed.append(update.host)
+                instance.host = instance.node = None
+            if update.migration_uuid:
+                changed += await settle(session, self.service, instance, update)
             instance.updated_at = now
             result = "Error" if update.error else "Success"
             await instances.record_event(
@@ -127,6 +142,10 @@ class Conductor:
                 result=result,
                 traceback=update.error,
             )
+            reports = [await nodes.report_of_host(session, self.service, h) for h in changed]
+        for report in reports:
+            if report is not None:
+                await self.scheduler.report(report)
 
     async def build_failed(self, failure: m.BuildFailed) -> None:
         async with self.service.db.write() as session:

@@ -145,3 +145,15 @@ async def host_report_of(
         return None
     compute = await service_by_host(session, node.host)
     return await host_report(session, service.conf, node, compute, service.clock.now())
+
+
+async def report_of_host(
+    session: AsyncSession, service: ComputeService, host: str | None
+) -> HostReport | None:
+    """The current report of ``host`` (None when it has no node)."""
+    node = await placement.node_by_host(session, host) if host else None
+    if node is None:
+        return None
+    fresh = await placement.fresh_node(session, node.id)
+    compute = await service_by_host(session, node.host)
+    return await host_report(session, service.conf, fresh or node, compute, service.clock.now())

@@ -1,6 +1,17 @@
 """The compute API's routes, one module per resource family."""
 
-from overcast.compute.handlers import discovery, flavor_extras, flavors, keypairs, servers
+from overcast.compute.handlers import (
+    discovery,
+    flavor_extras,
+    flavors,
+    instance_actions,
+    keypairs,
+    migrations,
+    server_actions,
+    server_metadata,
+    server_moves,
+    servers,
+)
 
 ROUTERS = [
     discovery.router,
@@ -8,4 +19,9 @@ ROUTERS = [
     flavor_extras.router,
     keypairs.router,
     servers.router,
+    server_actions.router,
+    server_metadata.router,
+    instance_actions.router,
+    migrations.router,
 ]
+assert server_moves  # its actions register with server_actions' dispatcher

@@ -8,7 +8,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from overcast.common.api import Context, JSONResponse, Router, empty_response, json_response
-from overcast.common.api.errors import Conflict
 from overcast.common.auth.context import RequestContext
 from overcast.compute import instances
 from overcast.compute import validation as v
@@ -19,6 +18,7 @@ from overcast.compute.models import Instance
 from overcast.compute.rpcapi import AgentClient, ConductorClient
 from overcast.compute.servers import create as creating
 from overcast.compute.servers import listing, views
+from overcast.compute.servers.actions import check_locked
 from overcast.compute.servers.lookup import group_of, latest_fault, visible_server
 from overcast.compute.servers.schemas import UPDATE
 from overcast.compute.states import TaskState
@@ -132,12 +132,6 @@ async def update_server(
             instance.access_ip_v6 = body["accessIPv6"] or None
         instance.updated_at = service.clock.now()
     return json_response({"server": await show(request, ctx, service, instance)})
-
-
-def check_locked(ctx: RequestContext, instance: Instance) -> None:
-    """:raises Conflict: when the server is locked and the caller may not override the lock."""
-    if instance.locked and not ctx.can("context_is_admin"):
-        raise Conflict(f"Instance {instance.uuid} is locked")
 
 
 @router.delete("/{server_id}", status=204)

@@ -16,7 +16,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from overcast.common.api.errors import BadRequest, Forbidden
@@ -116,9 +116,9 @@ async def resolve(
     min_count, max_count = _counts(server)
     async with service.db.read() as session:
         flavor = await _flavor(session, ctx, server["flavorRef"])
-        key_data = await _key_data(session, ctx, server.get("key_name"))
+        key_data = await key_data_of(session, ctx, server.get("key_name"))
         zone = await _zone(session, service, ctx, server.get("availability_zone"))
-    image_ref, image = await _image(service, ctx, server, flavor)
+    image_ref, image = await image_for(service, ctx, server, flavor)
     request = Request(
         name=server["name"],
         flavor=flavor,
@@ -155,7 +155,7 @@ async def _flavor(session: AsyncSession, ctx: RequestContext, ref: Any) -> dict[
     return flavors.snapshot(flavor)
 
 
-async def _key_data(session: AsyncSession, ctx: RequestContext, name: str | None) -> str | None:
+async def key_data_of(session: AsyncSession, ctx: RequestContext, name: str | None) -> str | None:
     if name is None:
         return None
     pair = await session.scalar(
@@ -178,7 +178,7 @@ async def _zone(
     return zone or None, host.partition(":")[0] or None
 
 
-async def _image(
+async def image_for(
     service: ComputeService, ctx: RequestContext, server: dict[str, Any], flavor: dict[str, Any]
 ) -> tuple[str, dict[str, Any]]:
     image_ref = str(server.get("imageRef") or "").rstrip("/").rsplit("/", 1)[-1]
@@ -232,17 +232,8 @@ async def _allowed_count(
     """
     project_id = ctx.project_id or ""
     limits = await quotas.project_limits(session, service.conf.quota, project_id)
-    count, cores, ram = (
-        await session.execute(
-            select(
-                func.count(),
-                func.coalesce(func.sum(Instance.vcpus), 0),
-                func.coalesce(func.sum(Instance.memory_mb), 0),
-            ).where(Instance.project_id == project_id, Instance.deleted.is_(False))
-        )
-    ).one()
     per = {"instances": 1, "cores": request.flavor["vcpus"], "ram": request.flavor["memory_mb"]}
-    used = {"instances": int(count), "cores": int(cores), "ram": int(ram)}
+    used = await quotas.instance_usage(session, project_id)
     allowed = request.max_count
     for resource, each in per.items():
         limit = limits[resource]
@@ -251,10 +242,7 @@ async def _allowed_count(
         room = (limit - used[resource]) // each if each else request.max_count
         if room < request.min_count:
             wanted = each * request.min_count
-            raise Forbidden(
-                f"Quota exceeded for {resource}: Requested {wanted}, but already used "
-                f"{used[resource]} of {limit} {resource}"
-            )
+            raise Forbidden(quotas.over_quota(resource, limit, used[resource], wanted))
         allowed = min(allowed, room)
     if len(request.metadata) > limits["metadata_items"] >= 0:
         raise Forbidden("Quota exceeded for metadata_items: too many metadata items.")

@@ -27,18 +27,18 @@ from overcast.compute.states import VmState, status
 PROGRESS_STATUSES = {"ACTIVE", "BUILD", "REBUILD", "RESIZE", "VERIFY_RESIZE", "MIGRATING"}
 
 
-def host_id(instance: Instance) -> str:
+def host_id(project_id: str, host: str | None) -> str:
     """Nova's ``hostId``: the host, hashed with the project so projects cannot compare hosts."""
-    if not instance.host:
+    if not host:
         return ""
-    return hashlib.sha224((instance.project_id + instance.host).encode()).hexdigest()
+    return hashlib.sha224((project_id + host).encode()).hexdigest()
 
 
 def _time(moment: Any) -> str | None:
     return isotime(moment, subsecond=False) if moment else None
 
 
-def _usage_time(moment: Any) -> str | None:
+def naive_time(moment: Any) -> str | None:
     return isotime(moment).removesuffix("Z") if moment else None
 
 
@@ -103,7 +103,7 @@ def detail(
         "tenant_id": instance.project_id,
         "user_id": instance.user_id,
         "metadata": instance.metadata_dict,
-        "hostId": host_id(instance),
+        "hostId": host_id(instance.project_id, instance.host),
         "image": _image(request, instance),
         "flavor": _flavor(request, ctx, instance),
         "created": _time(instance.created_at),
@@ -115,8 +115,8 @@ def detail(
         "OS-EXT-AZ:availability_zone": instance.availability_zone or "",
         "config_drive": instance.config_drive,
         "key_name": instance.key_name,
-        "OS-SRV-USG:launched_at": _usage_time(instance.launched_at),
-        "OS-SRV-USG:terminated_at": _usage_time(instance.terminated_at),
+        "OS-SRV-USG:launched_at": naive_time(instance.launched_at),
+        "OS-SRV-USG:terminated_at": naive_time(instance.terminated_at),
         "OS-EXT-STS:task_state": instance.task_state,
         "OS-EXT-STS:vm_state": instance.vm_state,
         "OS-EXT-STS:power_state": instance.power_state,

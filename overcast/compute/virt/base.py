@@ -92,6 +92,10 @@ class Driver(ABC):
     async def resume(self, uuid: str) -> None: ...
 
     @abstractmethod
+    async def resize(self, uuid: str, flavor: Mapping[str, Any]) -> None:
+        """Give a guest on this host the sizes of ``flavor`` (it restarts if it was running)."""
+
+    @abstractmethod
     async def console_output(self, uuid: str) -> str:
         """:raises InstanceNotFound: when there is no such guest."""
 

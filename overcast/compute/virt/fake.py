@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import socket
+from collections.abc import Mapping
+from typing import Any
 
 from overcast.common.config import FakeDriverSettings
 from overcast.compute.messages import InstanceSpec
@@ -103,6 +105,14 @@ class FakeDriver(Driver):
     async def resume(self, uuid: str) -> None:
         await self._set_power(uuid, PowerState.RUNNING, "resumed")
 
+    async def resize(self, uuid: str, flavor: Mapping[str, Any]) -> None:
+        guest = self._get(uuid)
+        await self._pause_for(self.conf.action_seconds)
+        guest.vcpus = int(flavor["vcpus"])
+        guest.memory_mb = int(flavor["memory_mb"])
+        guest.disk_gb = int(flavor["root_gb"])
+        guest.console.append(f"resized to {flavor.get('name', flavor['vcpus'])}")
+
     async def console_output(self, uuid: str) -> str:
         return "\n".join(self._get(uuid).console) + "\n"
 
@@ -114,7 +124,7 @@ class FakeDriver(Driver):
         await self._pause_for(self.conf.action_seconds)
         return QCOW2_HEADER
 
-    async def rescue(self, uuid: str, image: object) -> None:
+    async def rescue(self, uuid: str, image: Mapping[str, Any]) -> None:
         await self._set_power(uuid, PowerState.RUNNING, "rescue boot")
 
     async def unrescue(self, uuid: str) -> None:

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+import uuid
+from typing import TYPE_CHECKING, Any
 
 from tests.api.identity.conftest import Api
+
+if TYPE_CHECKING:
+    from tests.api.compute.conftest import ComputeCloud
 
 
 async def wait_for_status(
@@ -31,3 +35,21 @@ async def wait_gone(api: Api, server_id: str, timeout: float = 10) -> None:
     while (await api.get(f"/v2.1/servers/{server_id}")).status_code != 404:
         assert loop.time() < deadline, f"{server_id} is still there"
         await asyncio.sleep(0.01)
+
+
+def server_body(cloud: ComputeCloud, **fields: Any) -> dict[str, Any]:
+    return {
+        "server": {
+            "name": f"vm-{uuid.uuid4().hex[:6]}",
+            "imageRef": cloud.image_id,
+            "flavorRef": "1",
+            **fields,
+        }
+    }
+
+
+async def boot(api: Api, cloud: ComputeCloud, **fields: Any) -> dict[str, Any]:
+    response = await api.post("/v2.1/servers", json=server_body(cloud, **fields))
+    assert response.status_code == 202, response.text
+    server: dict[str, Any] = response.json()["server"]
+    return await wait_for_status(api, server["id"], "ACTIVE")

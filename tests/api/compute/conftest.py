@@ -42,6 +42,12 @@ class ComputeCloud:
     backend: str
     image_id: str
     """An active public image anyone may boot."""
+    image_http: httpx.AsyncClient
+    """The image API in process, for tests that look at what the compute API stored there."""
+
+    def on_images(self, api: Api) -> Api:
+        """The same caller, talking to the image API."""
+        return replace(api, client=self.image_http)
 
     async def login(self, user: str, password: str, project: str) -> Api:
         return await login_to(self.identity, self.client, user, password, project)
@@ -75,7 +81,8 @@ async def compute_cloud(
             image_client=ImageClient(IMAGE, transport=httpx.ASGITransport(app=image_app)),
         )
         control = await start_control(service, name=f"scheduler-{backend}")
-        agent = await start_agent(settings, bus)
+        agent_images = ImageClient(IMAGE, transport=httpx.ASGITransport(app=image_app))
+        agent = await start_agent(settings, bus, images=agent_images)
         identity_app = make_identity_app(shared.identity(), shared.tokens())
         compute_app = make_compute_app(service, shared.validator(), identity_url=f"{IDENTITY}/v3")
         async with (
@@ -89,9 +96,9 @@ async def compute_cloud(
                 transport=httpx.ASGITransport(app=image_app), base_url=IMAGE
             ) as image_http,
         ):
-            cloud = ComputeCloud(service, identity, client, clock, backend, "")
+            cloud = ComputeCloud(service, identity, client, clock, backend, "", image_http)
             admin = await cloud.login("admin", "admin-secret", "admin")
-            cloud.image_id = await upload_image(replace(admin, client=image_http))
+            cloud.image_id = await upload_image(cloud.on_images(admin))
             yield cloud
         await agent.stop()
         await control.stop()

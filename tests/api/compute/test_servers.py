@@ -4,29 +4,10 @@ update, delete; what a caller may not do or see."""
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
-from tests.api.compute.conductor_helpers import wait_for_status, wait_gone
+from tests.api.compute.conductor_helpers import boot, server_body, wait_for_status, wait_gone
 from tests.api.compute.conftest import ComputeCloud, latest, new_tenant
 from tests.api.identity.conftest import Api
-
-
-def server_body(cloud: ComputeCloud, **fields: Any) -> dict[str, Any]:
-    return {
-        "server": {
-            "name": f"vm-{uuid.uuid4().hex[:6]}",
-            "imageRef": cloud.image_id,
-            "flavorRef": "1",
-            **fields,
-        }
-    }
-
-
-async def boot(api: Api, cloud: ComputeCloud, **fields: Any) -> dict[str, Any]:
-    response = await api.post("/v2.1/servers", json=server_body(cloud, **fields))
-    assert response.status_code == 202, response.text
-    server: dict[str, Any] = response.json()["server"]
-    return await wait_for_status(api, server["id"], "ACTIVE")
 
 
 async def test_a_server_goes_from_build_to_active(tenant: Api, compute_cloud: ComputeCloud) -> None:

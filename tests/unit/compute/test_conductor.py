@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from overcast.common.bus import LocalBus
+from overcast.common.clients import ImageClient
 from overcast.common.config import FakeDriverSettings, Settings
 from overcast.compute.agent import ComputeAgent
 from overcast.compute.engine import Control, start_control
@@ -41,7 +42,8 @@ class Cloud:
         self.control: Control | None = None
 
     async def add_agent(self, host: str, driver: FakeDriver) -> ComputeAgent:
-        agent = ComputeAgent(host, self.bus, driver, self.settings.compute)
+        images = ImageClient("http://image.invalid")  # these tests take no snapshots
+        agent = ComputeAgent(host, self.bus, driver, self.settings.compute, images)
         await agent.start()
         self.agents.append(agent)
         return agent

@@ -1,0 +1,150 @@
+"""Actions that copy or move a guest: createImage, shelve/unshelve, rebuild, resize."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from tests.api.compute.conductor_helpers import boot, wait_for_status
+from tests.api.compute.conftest import ComputeCloud, latest, upload_image
+from tests.api.compute.test_server_actions import act
+from tests.api.identity.conftest import Api
+
+
+async def image_of(api: Api, cloud: ComputeCloud, image_id: str) -> dict[str, Any]:
+    """The image as the caller sees it in the image service, once it is active."""
+    for _ in range(500):
+        response = await cloud.compute.images.get(api.token, image_id)
+        assert response is not None
+        if response["status"] == "active":
+            return response
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"image {image_id} is still {response['status']}")
+
+
+async def test_create_image_stores_a_private_snapshot(
+    tenant: Api, other: Api, compute_cloud: ComputeCloud
+) -> None:
+    server = await boot(tenant, compute_cloud)
+    body = {"createImage": {"name": "snap-1", "metadata": {"purpose": "backup"}}}
+    response = await act(tenant, server["id"], body)
+    assert response.status_code == 202
+    image_id = response.headers["Location"].rsplit("/", 1)[-1]
+    image = await image_of(tenant, compute_cloud, image_id)
+    assert image["name"] == "snap-1"
+    assert image["visibility"] == "private"
+    assert image["owner"] == tenant.project_id
+    assert image["instance_uuid"] == server["id"]
+    assert image["image_type"] == "snapshot"
+    assert image["purpose"] == "backup"
+    assert await compute_cloud.compute.images.get(other.token, image_id) is None
+    await wait_for_status(tenant, server["id"], "ACTIVE")
+    actions = await tenant.get(f"/v2.1/servers/{server['id']}/os-instance-actions")
+    assert "createImage" in [a["action"] for a in actions.json()["instanceActions"]]
+
+
+async def test_create_image_answers_the_id_in_the_body_from_2_45(
+    tenant: Api, compute_cloud: ComputeCloud
+) -> None:
+    server = await boot(tenant, compute_cloud)
+    response = await act(latest(tenant), server["id"], {"createImage": {"name": "snap-2"}})
+    assert response.status_code == 202
+    await image_of(tenant, compute_cloud, response.json()["image_id"])
+    nameless = await act(tenant, server["id"], {"createImage": {}})
+    assert nameless.status_code == 400
+
+
+async def test_shelve_offloads_to_an_image_and_unshelve_boots_it(
+    tenant: Api, admin: Api, compute_cloud: ComputeCloud
+) -> None:
+    server = await boot(tenant, compute_cloud)
+    assert (await act(tenant, server["id"], {"shelve": None})).status_code == 202
+    shelved = await wait_for_status(tenant, server["id"], "SHELVED_OFFLOADED")
+    assert shelved["OS-EXT-STS:power_state"] == 4
+    seen = (await admin.get(f"/v2.1/servers/{server['id']}")).json()["server"]
+    assert seen["OS-EXT-SRV-ATTR:host"] is None
+    again = await act(tenant, server["id"], {"shelve": None})
+    assert again.status_code == 409
+    assert (await act(tenant, server["id"], {"unshelve": None})).status_code == 202
+    back = await wait_for_status(tenant, server["id"], "ACTIVE")
+    assert back["image"]["id"] == compute_cloud.image_id
+
+
+async def test_rebuild_replaces_image_name_and_metadata(
+    tenant: Api, admin: Api, compute_cloud: ComputeCloud
+) -> None:
+    server = await boot(tenant, compute_cloud, metadata={"old": "1"})
+    other_image = await upload_image(compute_cloud.on_images(admin), name="other")
+    body = {"rebuild": {"imageRef": other_image, "name": "rebuilt", "metadata": {"new": "2"}}}
+    response = await act(tenant, server["id"], body)
+    assert response.status_code == 202, response.text
+    rebuilt = response.json()["server"]
+    assert rebuilt["name"] == "rebuilt"
+    assert rebuilt["image"]["id"] == other_image
+    assert rebuilt["metadata"] == {"new": "2"}
+    assert rebuilt["adminPass"]
+    assert rebuilt["status"] == "REBUILD"
+    await wait_for_status(tenant, server["id"], "ACTIVE")
+    missing = await act(tenant, server["id"], {"rebuild": {"imageRef": server["id"]}})
+    assert missing.status_code == 400
+
+
+async def test_rebuild_of_a_stopped_server_leaves_it_stopped(
+    tenant: Api, compute_cloud: ComputeCloud
+) -> None:
+    server = await boot(tenant, compute_cloud)
+    await act(tenant, server["id"], {"os-stop": None})
+    await wait_for_status(tenant, server["id"], "SHUTOFF")
+    body = {"rebuild": {"imageRef": compute_cloud.image_id}}
+    assert (await act(tenant, server["id"], body)).status_code == 202
+    await wait_for_status(tenant, server["id"], "SHUTOFF")
+
+
+async def test_resize_then_confirm_keeps_the_new_flavor(
+    tenant: Api, admin: Api, compute_cloud: ComputeCloud
+) -> None:
+    server = await boot(tenant, compute_cloud)
+    assert (await act(tenant, server["id"], {"resize": {"flavorRef": "2"}})).status_code == 202
+    resized = await wait_for_status(tenant, server["id"], "VERIFY_RESIZE")
+    assert resized["flavor"]["id"] == "2"
+    assert (await act(tenant, server["id"], {"confirmResize": None})).status_code == 204
+    confirmed = await wait_for_status(tenant, server["id"], "ACTIVE")
+    assert confirmed["flavor"]["id"] == "2"
+    migrations = await admin.get("/v2.1/os-migrations", params={"instance_uuid": server["id"]})
+    assert [m["status"] for m in migrations.json()["migrations"]] == ["confirmed"]
+
+
+async def test_resize_then_revert_restores_the_old_flavor(
+    tenant: Api, compute_cloud: ComputeCloud
+) -> None:
+    server = await boot(tenant, compute_cloud)
+    assert (await act(tenant, server["id"], {"resize": {"flavorRef": "2"}})).status_code == 202
+    await wait_for_status(tenant, server["id"], "VERIFY_RESIZE")
+    assert (await act(tenant, server["id"], {"revertResize": None})).status_code == 202
+    reverted = await wait_for_status(tenant, server["id"], "ACTIVE")
+    assert reverted["flavor"]["id"] == "1"
+
+
+async def test_resize_to_the_same_or_an_unknown_flavor_is_a_400(
+    tenant: Api, compute_cloud: ComputeCloud
+) -> None:
+    server = await boot(tenant, compute_cloud)
+    same = await act(tenant, server["id"], {"resize": {"flavorRef": "1"}})
+    assert same.status_code == 400
+    assert same.json()["badRequest"]["message"] == "When resizing, instances must change flavor!"
+    unknown = await act(tenant, server["id"], {"resize": {"flavorRef": "nope"}})
+    assert unknown.status_code == 400
+    shown = await tenant.get(f"/v2.1/servers/{server['id']}")
+    assert shown.json()["server"]["status"] == "ACTIVE"
+
+
+async def test_resize_beyond_the_core_quota_is_a_403(
+    tenant: Api, compute_cloud: ComputeCloud
+) -> None:
+    server = await boot(tenant, compute_cloud)
+    # 1 + 4 x 4 cores used; m1.xlarge's 8 cores would make 24 of the default 20
+    for _ in range(4):
+        await boot(tenant, compute_cloud, flavorRef="4")
+    response = await act(tenant, server["id"], {"resize": {"flavorRef": "5"}})
+    assert response.status_code == 403
+    assert "Quota exceeded for cores" in response.json()["forbidden"]["message"]
