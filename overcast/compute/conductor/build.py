@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Any
 
-from overcast.compute import flavors, instances, placement
+from overcast.compute import flavors, groups, instances, placement
 from overcast.compute.conductor import nodes
 from overcast.compute.messages import InstanceSpec
 from overcast.compute.models import Instance
@@ -43,12 +44,13 @@ class Builder:
     async def build(self, uuids: list[str]) -> None:
         async with self.service.db.read() as session:
             found = [await instances.live_instance(session, u) for u in uuids]
-        waiting = [i for i in found if i is not None and i.task_state in WAITING]
-        if not waiting:
-            return
+            waiting = [i for i in found if i is not None and i.task_state in WAITING]
+            if not waiting:
+                return
+            group = await groups.scheduling_of(session, waiting[0].request_spec.get("group"))
         try:
             chosen = await self.scheduler.select_destinations(
-                self._request(waiting[0], len(waiting))
+                self._request(waiting[0], len(waiting), group=group)
             )
         except NoValidHost as exc:
             for instance in waiting:
@@ -59,17 +61,24 @@ class Builder:
             await self._claim_and_spawn(instance.uuid, host, chosen, resources)
 
     def _request(
-        self, instance: Instance, count: int, ignore: list[str] | None = None
+        self,
+        instance: Instance,
+        count: int,
+        ignore: list[str] | None = None,
+        group: dict[str, Any] | None = None,
     ) -> SelectDestinations:
+        """The scheduler request for ``instance`` (and ``count - 1`` like it).
+
+        ``group`` is its server group's policy and where the members run now.
+        """
         spec = instance.request_spec
         return SelectDestinations(
             resources=flavors.resources(instance.flavor),
             count=count,
             availability_zone=spec.get("availability_zone"),
-            group_policy=spec.get("group_policy"),
-            group_hosts=spec.get("group_hosts", []),
             ignore_hosts=ignore or [],
             force_hosts=[spec["force_host"]] if spec.get("force_host") else [],
+            **(group or {}),
         )
 
     async def _claim_and_spawn(
@@ -121,6 +130,7 @@ class Builder:
             instance.host = instance.node = None
             instance.task_state = TaskState.SCHEDULING
             report = await nodes.host_report_of(session, self.service, released)
+            group = await groups.scheduling_of(session, spec.get("group"))
         if report is not None:
             await self.scheduler.report(report)
         if len(tried) >= self.service.conf.max_attempts:
@@ -132,7 +142,7 @@ class Builder:
             return
         try:
             chosen = await self.scheduler.select_destinations(
-                self._request(instance, 1, ignore=tried)
+                self._request(instance, 1, ignore=tried, group=group)
             )
         except NoValidHost as exc:
             await self._give_up(uuid, f"{NO_VALID_HOST}{exc}".strip())

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from overcast.compute import flavors, instances, placement
+from overcast.compute import flavors, groups, instances, placement
 from overcast.compute import messages as m
 from overcast.compute.conductor import nodes
 from overcast.compute.conductor.build import NO_VALID_HOST, spec_of
@@ -43,14 +43,14 @@ class Resizer:
     async def prepare(self, request: m.ResizeInstance) -> None:
         async with self.service.db.read() as session:
             instance = await instances.live_instance(session, request.uuid)
-        if instance is None or instance.task_state != TaskState.RESIZE_PREP:
-            return
+            if instance is None or instance.task_state != TaskState.RESIZE_PREP:
+                return
+            group = await groups.scheduling_of(
+                session, instance.request_spec.get("group"), but=instance.uuid
+            )
         resources = flavors.resources(instance.flavor)
         ask = SelectDestinations(
-            resources=resources,
-            availability_zone=instance.availability_zone,
-            group_policy=instance.request_spec.get("group_policy"),
-            group_hosts=instance.request_spec.get("group_hosts", []),
+            resources=resources, availability_zone=instance.availability_zone, **group
         )
         try:
             chosen = await self.scheduler.select_destinations(ask)

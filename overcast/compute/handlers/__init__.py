@@ -8,6 +8,7 @@ from overcast.compute.handlers import (
     keypairs,
     migrations,
     server_actions,
+    server_groups,
     server_metadata,
     server_moves,
     servers,
@@ -23,5 +24,6 @@ ROUTERS = [
     server_metadata.router,
     instance_actions.router,
     migrations.router,
+    server_groups.router,
 ]
 assert server_moves  # its actions register with server_actions' dispatcher

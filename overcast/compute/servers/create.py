@@ -21,11 +21,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from overcast.common.api.errors import BadRequest, Forbidden
 from overcast.common.auth.context import RequestContext
-from overcast.compute import flavors, quotas
+from overcast.compute import flavors, groups, quotas
 from overcast.compute import instances as instance_steps
 from overcast.compute import validation as v
 from overcast.compute.api_versions import V2_19, V2_37, V2_52, V2_57, V2_74
-from overcast.compute.models import Instance, InstanceMetadata, InstanceTag, KeyPair
+from overcast.compute.models import (
+    Instance,
+    InstanceMetadata,
+    InstanceTag,
+    KeyPair,
+    ServerGroupMember,
+)
 from overcast.compute.servers.schemas import CREATE
 from overcast.compute.service import ComputeService
 from overcast.compute.states import PowerState, TaskState, VmState
@@ -263,14 +269,22 @@ async def create(service: ComputeService, ctx: RequestContext, request: Request)
     auth = ctx.require_auth()
     now = service.clock.now()
     reservation_id = f"r-{secrets.token_hex(4)}"
+    group_uuid = request.hints.get("group")
     spec = {
         "availability_zone": request.availability_zone,
         "hints": request.hints,
         "force_host": request.force_host,
+        "group": group_uuid,
     }
     made = []
     async with service.db.write() as session:
         count = await _allowed_count(session, service, ctx, request)
+        group = None
+        if group_uuid:
+            limits = await quotas.project_limits(session, service.conf.quota, auth.project_id or "")
+            group = await groups.join(
+                session, ctx, group_uuid, count, limits["server_group_members"]
+            )
         for index in range(count):
             instance = Instance(
                 uuid=str(uuid.uuid4()),
@@ -309,6 +323,8 @@ async def create(service: ComputeService, ctx: RequestContext, request: Request)
                 tags=[InstanceTag(tag=t) for t in request.tags],
             )
             session.add(instance)
+            if group is not None:
+                group.members.append(ServerGroupMember(instance_uuid=instance.uuid))
             instance_steps.start_action(
                 session,
                 instance,

@@ -70,11 +70,20 @@ SERVER: dict[str, Any] = v.object_of(
     },
     required=("name", "flavorRef"),
 )
+HINTS: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "group": {"type": "string", "format": "uuid"},
+        "different_host": {"type": ["string", "array"], "items": UUID},
+        "same_host": {"type": ["string", "array"], "items": UUID},
+    },
+    "additionalProperties": True,
+}
 CREATE: dict[str, Any] = v.object_of(
     {
         "server": SERVER,
-        "os:scheduler_hints": {"type": "object"},
-        "OS-SCH-HNT:scheduler_hints": {"type": "object"},
+        "os:scheduler_hints": HINTS,
+        "OS-SCH-HNT:scheduler_hints": HINTS,
     },
     required=("server",),
 )
