@@ -23,8 +23,7 @@ async def class_limits(
     limits = defaults.model_dump()
     rows = await session.scalars(select(QuotaClass).where(QuotaClass.class_name == class_name))
     for row in rows:
-        if row.resource in limits:
-            limits[row.resource] = row.hard_limit
+        limits[row.resource] = row.hard_limit
     return limits
 
 
@@ -37,8 +36,7 @@ async def project_limits(
         select(Quota).where(Quota.project_id == project_id, Quota.user_id.in_(("", user_id)))
     )
     for row in sorted(rows, key=lambda r: r.user_id):  # the user's rows win
-        if row.resource in limits:
-            limits[row.resource] = row.hard_limit
+        limits[row.resource] = row.hard_limit
     return limits
 
 

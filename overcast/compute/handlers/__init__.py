@@ -7,6 +7,7 @@ from overcast.compute.handlers import (
     instance_actions,
     keypairs,
     migrations,
+    quotas,
     server_actions,
     server_groups,
     server_metadata,
@@ -25,5 +26,6 @@ ROUTERS = [
     instance_actions.router,
     migrations.router,
     server_groups.router,
+    quotas.router,
 ]
 assert server_moves  # its actions register with server_actions' dispatcher
