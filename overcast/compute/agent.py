@@ -59,6 +59,7 @@ class ComputeAgent:
         self.endpoint.on(m.FinishResize)(self.finish_resize)
         self.endpoint.on(m.RevertResize)(self.revert_resize)
         self.endpoint.on(m.DropGuest)(self.drop_guest)
+        self.endpoint.on(m.GetDiagnostics)(self.diagnostics)
         self._consumer: Consumer | None = None
         self._heartbeat: asyncio.Task[None] | None = None
 
@@ -210,6 +211,9 @@ class ComputeAgent:
         except DriverError as exc:
             outcome |= {"migration_status": "error", "error": str(exc)}
         await self._report(spec.uuid, REVERT_RESIZE_EVENT, **outcome)
+
+    async def diagnostics(self, request: m.GetDiagnostics) -> Message:
+        return m.Diagnostics(data=self.driver.diagnostics(request.uuid))
 
     async def drop_guest(self, request: m.DropGuest) -> None:
         await self.driver.destroy(request.uuid)

@@ -30,11 +30,10 @@ class Control:
 
 async def start_control(service: ComputeService, name: str | None = None) -> Control:
     """Serve a scheduler (its index filled from the database) and a conductor on the bus."""
-    scheduler = SchedulerManager(
-        name or socket.gethostname(), filters=service.conf.scheduler_filters or DEFAULT_FILTERS
-    )
+    host = name or socket.gethostname()
+    scheduler = SchedulerManager(host, filters=service.conf.scheduler_filters or DEFAULT_FILTERS)
     consumer = await scheduler.serve(service.bus)
-    conductor = Conductor(service)
+    conductor = Conductor(service, host)
     await conductor.start()
     return Control(scheduler, consumer, conductor)
 

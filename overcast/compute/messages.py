@@ -202,3 +202,15 @@ class ConsoleOutput(Message):
 class ConsoleText(Message):
     KIND: ClassVar[str] = "compute.console_text"
     output: str
+
+
+class GetDiagnostics(Message):
+    KIND: ClassVar[str] = "compute.get_diagnostics"
+    uuid: str
+
+
+class Diagnostics(Message):
+    """A guest's diagnostics in Nova's standard form (2.48)."""
+
+    KIND: ClassVar[str] = "compute.diagnostics"
+    data: dict[str, Any]

@@ -63,3 +63,7 @@ class AgentClient:
             self._on(host), m.ConsoleOutput(uuid=uuid, length=length), m.ConsoleText
         )
         return reply.output
+
+    async def diagnostics(self, host: str, uuid: str) -> dict[str, Any]:
+        reply = await self.bus.call(self._on(host), m.GetDiagnostics(uuid=uuid), m.Diagnostics)
+        return reply.data

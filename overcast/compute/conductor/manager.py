@@ -25,8 +25,10 @@ LOG = logging.getLogger(__name__)
 
 
 class Conductor:
-    def __init__(self, service: ComputeService) -> None:
+    def __init__(self, service: ComputeService, host: str) -> None:
         self.service = service
+        self.host = host
+        """Where this conductor (and its scheduler) run, as ``os-services`` lists them."""
         self.scheduler = SchedulerClient(service.bus)
         self.builder = Builder(service, self.scheduler, AgentClient(service.bus))
         self.endpoint = Endpoint()
@@ -45,6 +47,7 @@ class Conductor:
     async def start(self) -> None:
         """Serve the conductor topic, tell the schedulers of every host, watch heartbeats."""
         self._consumer = await self.service.bus.serve(m.CONDUCTOR, self.endpoint)
+        await self._alive()
         await self.report_all()
         self._monitor = asyncio.create_task(self._watch(), name="conductor-monitor")
 
@@ -55,6 +58,13 @@ class Conductor:
                 await self._monitor
         if self._consumer is not None:
             await self._consumer.stop()
+
+    async def _alive(self) -> None:
+        """Record this process's control services as up (they heartbeat with the monitor)."""
+        now = self.service.clock.now()
+        async with self.service.db.write() as session:
+            for binary, topic in nodes.CONTROL_BINARIES.items():
+                await nodes.seen(session, self.host, binary, topic, now)
 
     async def report_all(self) -> None:
         """Send every host's state to the schedulers; note which ones changed up or down."""
@@ -72,6 +82,7 @@ class Conductor:
         while True:
             await asyncio.sleep(interval)
             try:
+                await self._alive()
                 await self.report_all()
             except Exception:
                 LOG.exception("checking compute hosts failed")

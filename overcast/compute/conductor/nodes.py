@@ -16,6 +16,8 @@ from overcast.compute.service import ComputeService
 from overcast.scheduler.messages import HostReport, InventoryRecord
 
 COMPUTE_BINARY = "nova-compute"
+CONTROL_BINARIES = {"nova-conductor": m.CONDUCTOR, "nova-scheduler": "scheduler"}
+"""The services a control process (``start_control``) runs, and their topics."""
 
 
 def is_up(service: Service, now: datetime, down_after: float) -> bool:
@@ -33,17 +35,15 @@ async def service_by_host(
     return found
 
 
-async def register(
-    session: AsyncSession, conf: ComputeSettings, request: m.RegisterNode, now: datetime
-) -> tuple[Service, ComputeNode]:
-    """Create or refresh a compute host's service and node (with its inventory)."""
-    service = await service_by_host(session, request.host)
+async def seen(session: AsyncSession, host: str, binary: str, topic: str, now: datetime) -> Service:
+    """The service ``binary`` on ``host``, created if new, marked as seen up now."""
+    service = await service_by_host(session, host, binary)
     if service is None:
         service = Service(
             uuid=str(uuid.uuid4()),
-            host=request.host,
-            binary=COMPUTE_BINARY,
-            topic=m.COMPUTE,
+            host=host,
+            binary=binary,
+            topic=topic,
             disabled=False,
             forced_down=False,
             created_at=now,
@@ -51,6 +51,14 @@ async def register(
         session.add(service)
     service.last_seen_up = now
     service.updated_at = now
+    return service
+
+
+async def register(
+    session: AsyncSession, conf: ComputeSettings, request: m.RegisterNode, now: datetime
+) -> tuple[Service, ComputeNode]:
+    """Create or refresh a compute host's service and node (with its inventory)."""
+    service = await seen(session, request.host, COMPUTE_BINARY, m.COMPUTE, now)
     info = request.node
     node: ComputeNode | None = await session.scalar(
         select(ComputeNode).where(ComputeNode.hypervisor_hostname == info.hypervisor_hostname)

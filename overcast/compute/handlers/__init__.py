@@ -1,9 +1,11 @@
 """The compute API's routes, one module per resource family."""
 
 from overcast.compute.handlers import (
+    aggregates,
     discovery,
     flavor_extras,
     flavors,
+    hypervisors,
     instance_actions,
     keypairs,
     migrations,
@@ -13,6 +15,8 @@ from overcast.compute.handlers import (
     server_metadata,
     server_moves,
     servers,
+    services,
+    usage,
 )
 
 ROUTERS = [
@@ -27,5 +31,9 @@ ROUTERS = [
     migrations.router,
     server_groups.router,
     quotas.router,
+    services.router,
+    hypervisors.router,
+    aggregates.router,
+    usage.router,
 ]
 assert server_moves  # its actions register with server_actions' dispatcher

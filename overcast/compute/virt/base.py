@@ -15,6 +15,9 @@ from typing import Any
 
 from overcast.compute.messages import InstanceSpec
 
+DIAGNOSTIC_STATES = {1: "running", 3: "paused", 4: "shutdown", 6: "crashed", 7: "suspended"}
+"""Power state -> the ``state`` word of standard diagnostics."""
+
 
 class DriverError(Exception):
     """The hypervisor could not do what was asked."""
@@ -102,6 +105,38 @@ class Driver(ABC):
     @abstractmethod
     def guest(self, uuid: str) -> Guest | None:
         """The guest with this uuid, as the hypervisor sees it now."""
+
+    def diagnostics(self, uuid: str) -> dict[str, Any]:
+        """The guest in Nova's standard diagnostics form.
+
+        :raises InstanceNotFound: when there is no such guest.
+        """
+        guest = self.guest(uuid)
+        if guest is None:
+            raise InstanceNotFound(f"Instance {uuid} could not be found.")
+        return {
+            "state": DIAGNOSTIC_STATES.get(guest.power_state, "pending"),
+            "driver": type(self).__name__.removesuffix("Driver").lower() or "unknown",
+            "hypervisor": self.host_resources().hypervisor_type,
+            "hypervisor_os": "linux",
+            "uptime": 0,
+            "config_drive": False,
+            "num_cpus": guest.vcpus,
+            "num_disks": 1,
+            "num_nics": 0,
+            "memory_details": {"maximum": guest.memory_mb, "used": 0},
+            "cpu_details": [{"id": i, "time": 0, "utilisation": None} for i in range(guest.vcpus)],
+            "disk_details": [
+                {
+                    "read_bytes": 0,
+                    "read_requests": 0,
+                    "write_bytes": 0,
+                    "write_requests": 0,
+                    "errors_count": 0,
+                }
+            ],
+            "nic_details": [],
+        }
 
     async def snapshot(self, uuid: str) -> bytes:
         """The guest's root disk as image data."""
