@@ -108,6 +108,7 @@ def start_cloud(
         **os.environ,
         "OVERCAST_IDENTITY__PORT": str(port),
         "OVERCAST_IMAGE__PORT": str(image_port),
+        "OVERCAST_COMPUTE__PORT": str(free_port()),
         "OVERCAST_BOOTSTRAP__ADMIN_PASSWORD": ADMIN_PASSWORD,
         "OVERCAST_BOOTSTRAP__DEMO_PASSWORD": DEMO_PASSWORD,
         **(env or {}),
