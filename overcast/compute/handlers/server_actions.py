@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -49,14 +50,17 @@ class Call:
 
         :raises Conflict: with ``on_host``, when the server has no host to do it on.
         """
-        now = self.service.clock.now()
         async with self.service.db.write() as session:
-            instance = await a.begin(
-                session, self.ctx, self.server_id, policy, self.name, a.TRANSITIONS[rule], now
-            )
+            instance = await self.begin_in(session, policy, rule)
             if on_host and not instance.host:
                 raise Conflict(f"Instance {instance.uuid} is not ready")
         return instance
+
+    async def begin_in(self, session: AsyncSession, policy: str, rule: str) -> Instance:
+        """:func:`actions.begin` inside the caller's transaction."""
+        now = self.service.clock.now()
+        transition = a.TRANSITIONS[rule]
+        return await a.begin(session, self.ctx, self.server_id, policy, self.name, transition, now)
 
 
 Handler = Callable[[Call], Awaitable[Response]]
@@ -100,14 +104,27 @@ async def _power(call: Call, policy: str, rule: str, operation: str, **extra: An
     return empty_response(202)
 
 
-@action("os-stop")
-async def stop(call: Call) -> Response:
-    return await _power(call, "os_compute_api:servers:stop", "stop", "stop")
+POWER: dict[str, tuple[str, str, str]] = {
+    "os-stop": ("os_compute_api:servers:stop", "stop", "stop"),
+    "os-start": ("os_compute_api:servers:start", "start", "start"),
+    "pause": ("os_compute_api:os-pause-server:pause", "pause", "pause"),
+    "unpause": ("os_compute_api:os-pause-server:unpause", "unpause", "unpause"),
+    "suspend": ("os_compute_api:os-suspend-server:suspend", "suspend", "suspend"),
+    "resume": ("os_compute_api:os-suspend-server:resume", "resume", "resume"),
+    "unrescue": ("os_compute_api:os-unrescue", "unrescue", "unrescue"),
+}
+"""Body key -> (policy, transition, agent operation) of the actions with no arguments."""
 
 
-@action("os-start")
-async def start(call: Call) -> Response:
-    return await _power(call, "os_compute_api:servers:start", "start", "start")
+def _power_action(policy: str, rule: str, operation: str) -> Handler:
+    async def handler(call: Call) -> Response:
+        return await _power(call, policy, rule, operation)
+
+    return handler
+
+
+for _key, (_policy, _rule, _operation) in POWER.items():
+    action(_key)(_power_action(_policy, _rule, _operation))
 
 
 @action("reboot", a.REBOOT)
@@ -115,26 +132,6 @@ async def reboot(call: Call) -> Response:
     hard = call.args["type"].upper() == "HARD"
     rule = "reboot_hard" if hard else "reboot"
     return await _power(call, "os_compute_api:servers:reboot", rule, "reboot", hard=hard)
-
-
-@action("pause")
-async def pause(call: Call) -> Response:
-    return await _power(call, "os_compute_api:os-pause-server:pause", "pause", "pause")
-
-
-@action("unpause")
-async def unpause(call: Call) -> Response:
-    return await _power(call, "os_compute_api:os-pause-server:unpause", "unpause", "unpause")
-
-
-@action("suspend")
-async def suspend(call: Call) -> Response:
-    return await _power(call, "os_compute_api:os-suspend-server:suspend", "suspend", "suspend")
-
-
-@action("resume")
-async def resume(call: Call) -> Response:
-    return await _power(call, "os_compute_api:os-suspend-server:resume", "resume", "resume")
 
 
 @action("rescue", a.RESCUE)
@@ -157,11 +154,6 @@ async def rescue(call: Call) -> JSONResponse:
         rescue_image=image or instance.image,
     )
     return json_response({"adminPass": password})
-
-
-@action("unrescue")
-async def unrescue(call: Call) -> Response:
-    return await _power(call, "os_compute_api:os-unrescue", "unrescue", "unrescue")
 
 
 @action("lock", a.LOCK)

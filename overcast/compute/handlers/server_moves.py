@@ -126,16 +126,9 @@ async def shelve(call: Call) -> Response:
 @action("shelveOffload")
 async def shelve_offload(call: Call) -> Response:
     """Free the host of a shelved server (servers here are offloaded when shelved: a 409)."""
-    now = call.service.clock.now()
     async with call.service.db.write() as session:
-        instance = await a.begin(
-            session,
-            call.ctx,
-            call.server_id,
-            "os_compute_api:os-shelve:shelve_offload",
-            call.name,
-            a.TRANSITIONS["shelveOffload"],
-            now,
+        instance = await call.begin_in(
+            session, "os_compute_api:os-shelve:shelve_offload", "shelveOffload"
         )
         released = await placement.release(session, instance.uuid)
         instance.host = instance.node = None
@@ -153,17 +146,8 @@ async def unshelve(call: Call) -> Response:
     args = call.args or {}
     if args and call.ctx.version < V2_77:
         raise v.unexpected(next(iter(args)))
-    now = call.service.clock.now()
     async with call.service.db.write() as session:
-        instance = await a.begin(
-            session,
-            call.ctx,
-            call.server_id,
-            "os_compute_api:os-shelve:unshelve",
-            call.name,
-            a.TRANSITIONS["unshelve"],
-            now,
-        )
+        instance = await call.begin_in(session, "os_compute_api:os-shelve:unshelve", "unshelve")
         spec = {**instance.request_spec, "tried_hosts": []}
         if args.get("availability_zone"):
             spec["availability_zone"] = args["availability_zone"]
@@ -186,20 +170,11 @@ async def rebuild(call: Call) -> Response:
     current = await _peek(call, "os_compute_api:servers:rebuild", "rebuild")
     image_ref, image = await image_for(call.service, call.ctx, args, current.flavor)
     password = args.get("adminPass") or secrets.token_urlsafe(9)
-    now = call.service.clock.now()
     async with call.service.db.write() as session:
         key_data = (
             await key_data_of(session, call.ctx, args["key_name"]) if args.get("key_name") else None
         )
-        instance = await a.begin(
-            session,
-            call.ctx,
-            call.server_id,
-            "os_compute_api:servers:rebuild",
-            call.name,
-            a.TRANSITIONS["rebuild"],
-            now,
-        )
+        instance = await call.begin_in(session, "os_compute_api:servers:rebuild", "rebuild")
         stopped = instance.vm_state == VmState.STOPPED
         instance.image_ref, instance.image = image_ref, image
         _apply_rebuild(instance, args, key_data)
@@ -244,15 +219,7 @@ async def resize(call: Call) -> Response:
         if found is None or not await flavors.may_use(session, call.ctx, found):
             raise BadRequest(f"Unable to find flavor: Flavor {flavorid} could not be found.")
         new = flavors.snapshot(found)
-        instance = await a.begin(
-            session,
-            call.ctx,
-            call.server_id,
-            "os_compute_api:servers:resize",
-            call.name,
-            a.TRANSITIONS["resize"],
-            now,
-        )
+        instance = await call.begin_in(session, "os_compute_api:servers:resize", "resize")
         if new["flavorid"] == instance.flavor.get("flavorid"):
             raise BadRequest("When resizing, instances must change flavor!")
         await _check_resize_quota(session, call, instance, new)
@@ -304,14 +271,8 @@ async def confirm_resize(call: Call) -> Response:
     """Keep the new flavor: the source host's allocations (and guest, elsewhere) go."""
     now = call.service.clock.now()
     async with call.service.db.write() as session:
-        instance = await a.begin(
-            session,
-            call.ctx,
-            call.server_id,
-            "os_compute_api:servers:confirm_resize",
-            call.name,
-            a.TRANSITIONS["confirmResize"],
-            now,
+        instance = await call.begin_in(
+            session, "os_compute_api:servers:confirm_resize", "confirmResize"
         )
         migration = await _finished_migration(session, instance)
         released = await placement.release(session, migration.uuid)
@@ -337,14 +298,8 @@ async def revert_resize(call: Call) -> Response:
     """Go back to the old flavor (and host); the agent undoes, the conductor settles."""
     now = call.service.clock.now()
     async with call.service.db.write() as session:
-        instance = await a.begin(
-            session,
-            call.ctx,
-            call.server_id,
-            "os_compute_api:servers:revert_resize",
-            call.name,
-            a.TRANSITIONS["revertResize"],
-            now,
+        instance = await call.begin_in(
+            session, "os_compute_api:servers:revert_resize", "revertResize"
         )
         migration = await _finished_migration(session, instance)
         migration.status = "reverting"
