@@ -224,7 +224,6 @@ class ComputeAgent:
 
     async def console_output(self, request: m.ConsoleOutput) -> Message:
         text = await self.driver.console_output(request.uuid)
-        if request.length is not None:
-            lines = text.splitlines(keepends=True)
-            text = "".join(lines[-request.length :]) if request.length > 0 else ""
+        if request.length is not None:  # Nova's tail: the last lines, newline-joined
+            text = "\n".join(text.split("\n")[-request.length :]) if request.length > 0 else ""
         return m.ConsoleText(output=text)

@@ -156,15 +156,13 @@ async def rescue(call: Call) -> JSONResponse:
     return json_response({"adminPass": password})
 
 
-@action("lock", a.LOCK)
+@action("lock")
 async def lock(call: Call) -> Response:
     """Lock the server: changes are refused (409) to all but admins until it is unlocked."""
-    reason = (call.args or {}).get("locked_reason")
-    if call.args is not None and call.ctx.version < V2_73:
-        raise BadRequest(
-            f"Invalid input for field/attribute lock. Value: {call.args}. "
-            f"{call.args} is not of type 'null'"
-        )
+    reason = None
+    if call.ctx.version >= V2_73:
+        validate({"type": "object", "properties": {"lock": a.LOCK}}, {"lock": call.args})
+        reason = (call.args or {}).get("locked_reason")
     now = call.service.clock.now()
     async with call.service.db.write() as session:
         instance = await visible_server(

@@ -155,7 +155,8 @@ async def begin(
 
 # --- bodies -------------------------------------------------------------------------------
 
-NOTHING: dict[str, Any] = {"type": "null"}
+NOTHING: dict[str, Any] = {}
+"""Actions without arguments: Nova takes any value (``null``, ``{}`` ...) and ignores it."""
 REBOOT = v.object_of(
     {"type": {"type": "string", "pattern": "^([Hh][Aa][Rr][Dd]|[Ss][Oo][Ff][Tt])$"}},
     required=("type",),
@@ -188,13 +189,13 @@ REBUILD = v.object_of(
 CREATE_IMAGE = v.object_of({"name": v.name(), "metadata": v.METADATA}, required=("name",))
 RESCUE = {
     "oneOf": [
-        NOTHING,
+        {"type": "null"},
         v.object_of({"adminPass": {"type": "string"}, "rescue_image_ref": {"type": "string"}}),
     ]
 }
 CONSOLE = {
     "oneOf": [
-        NOTHING,
+        {"type": "null"},
         v.object_of(
             {
                 "length": {
@@ -210,13 +211,14 @@ CONSOLE = {
 }
 LOCK = {
     "oneOf": [
-        NOTHING,
+        {"type": "null"},
         v.object_of({"locked_reason": {"type": "string", "minLength": 1, "maxLength": 255}}),
     ]
 }
+"""From 2.73; before, the lock body is ignored."""
 UNSHELVE = {
     "oneOf": [
-        NOTHING,
+        {"type": "null"},
         v.object_of(
             {"availability_zone": {"type": ["string", "null"]}, "host": {"type": "string"}}
         ),

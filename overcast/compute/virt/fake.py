@@ -66,7 +66,7 @@ class FakeDriver(Driver):
             vcpus=int(flavor["vcpus"]),
             memory_mb=int(flavor["memory_mb"]),
             disk_gb=int(flavor["root_gb"]),
-            console=[f"Overcast fake guest {instance.name} booting", "login: "],
+            console=boot_log(instance.name),
         )
         self.guests[instance.uuid] = guest
         return guest
@@ -114,7 +114,7 @@ class FakeDriver(Driver):
         guest.console.append(f"resized to {flavor.get('name', flavor['vcpus'])}")
 
     async def console_output(self, uuid: str) -> str:
-        return "\n".join(self._get(uuid).console) + "\n"
+        return "\n".join(self._get(uuid).console)
 
     def guest(self, uuid: str) -> Guest | None:
         return self.guests.get(uuid)
@@ -155,6 +155,19 @@ def make_fake_driver(host: str, conf: FakeDriverSettings) -> FakeDriver:
         "always": FailAlwaysDriver,
     }
     return variants[conf.fail_spawn](host, conf)
+
+
+def boot_log(name: str) -> list[str]:
+    """What a fake guest's console shows after booting."""
+    return [
+        "[    0.000000] Linux version 6.1.0-overcast (fake)",
+        "[    0.000000] Command line: root=/dev/vda1 console=ttyS0",
+        "[    0.120000] virtio_blk virtio1: [vda] 2097152 512-byte logical blocks",
+        "[    1.020000] EXT4-fs (vda1): mounted filesystem",
+        "[    1.500000] systemd[1]: Reached target Multi-User System.",
+        f"Overcast fake guest {name}",
+        f"{name} login: ",
+    ]
 
 
 def _host_ip() -> str:
