@@ -107,6 +107,8 @@ def run_tempest(
         [str(bin_dir / "python"), str(SUMMARIZER)], input=stream, capture_output=True, check=True
     ).stdout
     results: dict[str, ServiceResult] = {}
+    if not summary.strip() or summary.strip() == b"[]":
+        raise SystemExit(f"tempest ran no test (see {workspace}/tempest.log and its conf)")
     for test_id, status, reason in json.loads(summary):
         service = _service_of(test_id)
         result = results.setdefault(service, ServiceResult())

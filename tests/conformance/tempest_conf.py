@@ -141,7 +141,6 @@ def write(path: Path, cloud: RunningCloud, services: list[str]) -> None:
             "min_compute_nodes": "1",
             "max_microversion": COMPUTE_MAX_MICROVERSION,
             "build_timeout": "60",
-            "build_interval": "0.25",
         }
         conf["compute-feature-enabled"] = {
             **{
