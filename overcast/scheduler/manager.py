@@ -72,8 +72,11 @@ class SchedulerClient:
         self.bus = bus
         self.topic = topic
 
-    async def report(self, report: HostReport) -> None:
-        await self.bus.fanout(self.topic, report)
+    async def report(self, *reports: HostReport | None) -> None:
+        """Tell every scheduler of these hosts' state (a None, for "no host", is skipped)."""
+        for report in reports:
+            if report is not None:
+                await self.bus.fanout(self.topic, report)
 
     async def gone(self, name: str) -> None:
         await self.bus.fanout(self.topic, HostGone(name=name))

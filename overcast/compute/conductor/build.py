@@ -131,8 +131,7 @@ class Builder:
             instance.task_state = TaskState.SCHEDULING
             report = await nodes.host_report_of(session, self.service, released)
             group = await groups.scheduling_of(session, spec.get("group"))
-        if report is not None:
-            await self.scheduler.report(report)
+        await self.scheduler.report(report)
         if len(tried) >= self.service.conf.max_attempts:
             message = (
                 "Exceeded maximum number of retries. Exceeded max scheduling attempts "

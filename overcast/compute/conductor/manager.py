@@ -154,9 +154,7 @@ class Conductor:
                 traceback=update.error,
             )
             reports = [await nodes.report_of_host(session, self.service, h) for h in changed]
-        for report in reports:
-            if report is not None:
-                await self.scheduler.report(report)
+        await self.scheduler.report(*reports)
 
     async def build_failed(self, failure: m.BuildFailed) -> None:
         async with self.service.db.write() as session:
@@ -179,5 +177,4 @@ class Conductor:
                 return
             released = await instances.mark_deleted(session, instance, now)
             report = await nodes.host_report_of(session, self.service, released)
-        if report is not None:
-            await self.scheduler.report(report)
+        await self.scheduler.report(report)

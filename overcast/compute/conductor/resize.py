@@ -29,7 +29,7 @@ from overcast.compute.service import ComputeService
 from overcast.compute.states import TaskState
 from overcast.scheduler.index import NoValidHost
 from overcast.scheduler.manager import SchedulerClient
-from overcast.scheduler.messages import HostReport, SelectDestinations
+from overcast.scheduler.messages import SelectDestinations
 
 PREP_EVENT = "compute_prep_resize"
 
@@ -71,7 +71,7 @@ class Resizer:
             await self.scheduler.release(chosen, host, resources)
             await self._failed(request, f"{NO_VALID_HOST}{exc}".strip())
             return
-        await self._tell(reports)
+        await self.scheduler.report(*reports)
         finish = m.FinishResize(instance=spec, migration_uuid=request.migration_uuid)
         await self.agents.send(host, finish)
 
@@ -129,11 +129,6 @@ class Resizer:
                 result="Error",
                 traceback=message,
             )
-
-    async def _tell(self, reports: list[HostReport | None]) -> None:
-        for report in reports:
-            if report is not None:
-                await self.scheduler.report(report)
 
 
 async def settle(

@@ -109,12 +109,6 @@ async def _tell(service: ComputeService, session: AsyncSession, hosts: list[str]
     return [await nodes.report_of_host(session, service, h) for h in hosts]
 
 
-async def _send(service: ComputeService, reports: list[Any]) -> None:
-    for report in reports:
-        if report is not None:
-            await SchedulerClient(service.bus).report(report)
-
-
 @router.get("")
 async def list_aggregates(ctx: Context, service: Compute) -> JSONResponse:
     ctx.enforce("os_compute_api:os-aggregates:index")
@@ -170,7 +164,7 @@ async def update_aggregate(
         await session.flush()
         shown = _view(ctx, aggregate)
         reports = await _tell(service, session, shown["hosts"])
-    await _send(service, reports)
+    await SchedulerClient(service.bus).report(*reports)
     return json_response({"aggregate": shown})
 
 
@@ -208,7 +202,7 @@ async def aggregate_action(
         await session.flush()
         shown = _view(ctx, aggregate)
         reports = await _tell(service, session, touched)
-    await _send(service, reports)
+    await SchedulerClient(service.bus).report(*reports)
     return json_response({"aggregate": shown})
 
 

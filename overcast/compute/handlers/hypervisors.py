@@ -347,8 +347,7 @@ async def update_host(host: str, request: Request, ctx: Context, service: Comput
             answer["status"] = "disabled" if row.disabled else "enabled"
         row.updated_at = service.clock.now()
         report = await nodes.report_of_host(session, service, host)
-    if report is not None:
-        await SchedulerClient(service.bus).report(report)
+    await SchedulerClient(service.bus).report(report)
     return json_response(answer)
 
 

@@ -135,8 +135,7 @@ async def shelve_offload(call: Call) -> Response:
         instance.vm_state = VmState.SHELVED_OFFLOADED
         instance.task_state = None
         report = await nodes.host_report_of(session, call.service, released)
-    if report is not None:
-        await SchedulerClient(call.service.bus).report(report)
+    await SchedulerClient(call.service.bus).report(report)
     return empty_response(202)
 
 
@@ -286,8 +285,7 @@ async def confirm_resize(call: Call) -> Response:
         )
         report = await nodes.host_report_of(session, call.service, released)
         source, dest = migration.source_compute, migration.dest_compute
-    if report is not None:
-        await SchedulerClient(call.service.bus).report(report)
+    await SchedulerClient(call.service.bus).report(report)
     if source and source != dest:
         await AgentClient(call.service.bus).send(source, m.DropGuest(uuid=instance.uuid))
     return empty_response(204)

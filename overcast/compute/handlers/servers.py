@@ -163,6 +163,6 @@ async def delete_server(server_id: str, ctx: Context, service: Compute) -> Respo
             report = await host_report_of(session, service, released)
     if host is not None:
         await AgentClient(service.bus).destroy(host, server_id)
-    elif report is not None:
+    else:
         await SchedulerClient(service.bus).report(report)
     return empty_response(204)

@@ -82,11 +82,6 @@ async def _tell_scheduler(session: AsyncSession, service: ComputeService, row: S
     return await nodes.report_of_host(session, service, row.host)
 
 
-async def _changed(service: ComputeService, report: Any) -> None:
-    if report is not None:
-        await SchedulerClient(service.bus).report(report)
-
-
 OLD_BODY = v.object_of(
     {
         "host": {"type": "string"},
@@ -130,7 +125,7 @@ async def update_service(
                 answer["disabled_reason"] = row.disabled_reason
         row.updated_at = service.clock.now()
         report = await _tell_scheduler(session, service, row)
-    await _changed(service, report)
+    await SchedulerClient(service.bus).report(report)
     return json_response({"service": answer})
 
 
@@ -164,7 +159,7 @@ async def _update_by_uuid(
         report = await _tell_scheduler(session, service, row)
         zones = await zone_by_host(session, service)
         shown = _view(ctx, service, row, zones)
-    await _changed(service, report)
+    await SchedulerClient(service.bus).report(report)
     return json_response({"service": shown})
 
 
