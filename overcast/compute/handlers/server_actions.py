@@ -51,16 +51,20 @@ class Call:
         :raises Conflict: with ``on_host``, when the server has no host to do it on.
         """
         async with self.service.db.write() as session:
-            instance = await self.begin_in(session, policy, rule)
-            if on_host and not instance.host:
-                raise Conflict(f"Instance {instance.uuid} is not ready")
-        return instance
+            return await self.begin_in(session, policy, rule, on_host=on_host)
 
-    async def begin_in(self, session: AsyncSession, policy: str, rule: str) -> Instance:
-        """:func:`actions.begin` inside the caller's transaction."""
+    async def begin_in(
+        self, session: AsyncSession, policy: str, rule: str, *, on_host: bool = False
+    ) -> Instance:
+        """:func:`actions.begin` inside the caller's transaction (see :meth:`begin`)."""
         now = self.service.clock.now()
         transition = a.TRANSITIONS[rule]
-        return await a.begin(session, self.ctx, self.server_id, policy, self.name, transition, now)
+        instance = await a.begin(
+            session, self.ctx, self.server_id, policy, self.name, transition, now
+        )
+        if on_host and not instance.host:
+            raise Conflict(f"Instance {instance.uuid} is not ready")
+        return instance
 
 
 Handler = Callable[[Call], Awaitable[Response]]

@@ -66,17 +66,22 @@ async def _peek(call: Call, policy: str, rule: str) -> Instance:
     return instance
 
 
-async def _snapshot(call: Call, policy: str, rule: str, name: str, extra: dict[str, Any]) -> str:
-    """Create the image, then start the action; the image goes again if the action cannot."""
-    instance = await _peek(call, policy, rule)
-    image_id = await _new_image(call, instance, name, extra)
+async def _snapshot(
+    call: Call, policy: str, rule: str, peeked: Instance, name: str, extra: dict[str, Any]
+) -> str:
+    """Create the image, then start the action; the image goes again if the action cannot.
+
+    ``peeked`` is the server as :func:`_peek` found it; the action checks it again.
+    """
+    image_id = await _new_image(call, peeked, name, extra)
     try:
-        instance = await call.begin(policy, rule)
-        if rule == "shelve":
-            async with call.service.db.write() as session:
-                found = await session.get(Instance, instance.uuid)
-                if found is not None:
-                    found.system_metadata = {**found.system_metadata, "shelved_image_id": image_id}
+        async with call.service.db.write() as session:
+            instance = await call.begin_in(session, policy, rule, on_host=True)
+            if rule == "shelve":
+                instance.system_metadata = {
+                    **instance.system_metadata,
+                    "shelved_image_id": image_id,
+                }
     except Exception:
         await call.service.images.delete(call.ctx.token or "", image_id)
         raise
@@ -97,13 +102,10 @@ async def _snapshot(call: Call, policy: str, rule: str, name: str, extra: dict[s
 
 @action("createImage", a.CREATE_IMAGE)
 async def create_image(call: Call) -> Response:
-    image_id = await _snapshot(
-        call,
-        "os_compute_api:servers:create_image",
-        "createImage",
-        call.args["name"],
-        dict(call.args.get("metadata", {})),
-    )
+    policy = "os_compute_api:servers:create_image"
+    peeked = await _peek(call, policy, "createImage")
+    metadata = dict(call.args.get("metadata", {}))
+    image_id = await _snapshot(call, policy, "createImage", peeked, call.args["name"], metadata)
     if call.ctx.version >= V2_45:
         return json_response({"image_id": image_id}, status=202)
     location = f"{call.request.url.scheme}://{call.request.url.netloc}/v2/images/{image_id}"
@@ -113,13 +115,9 @@ async def create_image(call: Call) -> Response:
 @action("shelve")
 async def shelve(call: Call) -> Response:
     """Store the server as an image and free its host (Nova's ``shelved_offload_time = 0``)."""
-    async with call.service.db.read() as session:
-        found = await visible_server(
-            session, call.ctx, call.server_id, "os_compute_api:os-shelve:shelve"
-        )
-    await _snapshot(
-        call, "os_compute_api:os-shelve:shelve", "shelve", f"{found.display_name}-shelved", {}
-    )
+    policy = "os_compute_api:os-shelve:shelve"
+    peeked = await _peek(call, policy, "shelve")
+    await _snapshot(call, policy, "shelve", peeked, f"{peeked.display_name}-shelved", {})
     return empty_response(202)
 
 
