@@ -44,12 +44,11 @@ async def _limits(
     return {**NETWORK, **found}
 
 
-async def _usage(session: AsyncSession, project_id: str, user_id: str = "") -> dict[str, int]:
+async def _usage(session: AsyncSession, project_id: str, user_id: str) -> dict[str, int]:
+    """What the project holds; key pairs belong to users, so those of ``user_id``."""
     used = await quotas.instance_usage(session, project_id)
     groups = await session.scalar(select(func.count()).where(ServerGroup.project_id == project_id))
-    keys = select(func.count()).select_from(KeyPair)
-    if user_id:
-        keys = keys.where(KeyPair.user_id == user_id)
+    keys = select(func.count()).where(KeyPair.user_id == user_id)
     return {
         **used,
         "server_groups": int(groups or 0),
@@ -77,7 +76,7 @@ async def show_quota_detail(
     user_id = request.query_params.get("user_id", "")
     async with service.db.read() as session:
         limits = await _limits(session, service, project_id, user_id)
-        used = await _usage(session, project_id, user_id)
+        used = await _usage(session, project_id, user_id or ctx.user_id or "")
     body: dict[str, Any] = {"id": project_id}
     for resource in _shown(ctx.version):
         body[resource] = {"limit": limits[resource], "in_use": used.get(resource, 0), "reserved": 0}
@@ -111,7 +110,7 @@ async def update_quota_set(
     wanted = {r: v.to_int(r, val, -1) for r, val in body.items()}
     user_id = request.query_params.get("user_id", "")
     async with service.db.write() as session:
-        used = await _usage(session, project_id, user_id)
+        used = await _usage(session, project_id, user_id or ctx.user_id or "")
         for resource, limit in wanted.items():
             if not force and 0 <= limit < used.get(resource, 0):
                 raise BadRequest(

@@ -28,6 +28,7 @@ async def test_detail_counts_usage(tenant: Api, compute_cloud: ComputeCloud) -> 
     assert quota["instances"] == {"limit": 10, "in_use": 1, "reserved": 0}
     assert quota["cores"]["in_use"] == 1
     assert quota["ram"]["in_use"] == 512
+    assert quota["key_pairs"]["in_use"] == 0  # other users' key pairs do not count
 
 
 async def test_admin_sets_a_quota_that_boots_then_obey(
