@@ -44,6 +44,12 @@ async def _limits(
     return {**NETWORK, **found}
 
 
+async def _class_limits(
+    session: AsyncSession, service: ComputeService, class_name: str = quotas.DEFAULT_CLASS
+) -> dict[str, int]:
+    return {**NETWORK, **await quotas.class_limits(session, service.conf.quota, class_name)}
+
+
 async def _usage(session: AsyncSession, project_id: str, user_id: str) -> dict[str, int]:
     """What the project holds; key pairs belong to users, so those of ``user_id``."""
     used = await quotas.instance_usage(session, project_id)
@@ -87,7 +93,7 @@ async def show_quota_detail(
 async def show_quota_defaults(project_id: str, ctx: Context, service: Compute) -> JSONResponse:
     ctx.enforce("os_compute_api:os-quota-sets:defaults", {"project_id": project_id})
     async with service.db.read() as session:
-        limits = {**NETWORK, **await quotas.class_limits(session, service.conf.quota)}
+        limits = await _class_limits(session, service)
     body = {"id": project_id, **{r: limits[r] for r in _shown(ctx.version)}}
     return json_response({"quota_set": body})
 
@@ -144,7 +150,7 @@ async def revert_quota_set(
 async def show_quota_class(class_name: str, ctx: Context, service: Compute) -> JSONResponse:
     ctx.enforce("os_compute_api:os-quota-class-sets:show", {"quota_class": class_name})
     async with service.db.read() as session:
-        limits = {**NETWORK, **await quotas.class_limits(session, service.conf.quota, class_name)}
+        limits = await _class_limits(session, service, class_name)
     body = {"id": class_name, **{r: limits[r] for r in _shown(ctx.version)}}
     return json_response({"quota_class_set": body})
 
@@ -163,7 +169,7 @@ async def update_quota_class(
                 QuotaClass(class_name=class_name, resource=resource, hard_limit=limit)
             )
         await session.flush()
-        limits = {**NETWORK, **await quotas.class_limits(session, service.conf.quota, class_name)}
+        limits = await _class_limits(session, service, class_name)
     return json_response({"quota_class_set": {r: limits[r] for r in _shown(ctx.version)}})
 
 

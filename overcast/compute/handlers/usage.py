@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select
 from starlette.requests import Request
 
 from overcast.common.api import Context, JSONResponse, Router, json_response
@@ -107,21 +107,22 @@ async def _instances(
     )
     if project_id is not None:
         query = query.where(Instance.project_id == project_id)
-    limit = None
-    if ctx.version >= V2_40:
-        limit = query_int(request, "limit")
-        marker = request.query_params.get("marker")
-        async with service.db.read() as session:
-            if marker is not None:
-                found = await session.get(Instance, marker)
-                if found is None:
-                    raise BadRequest(f"Marker {marker} could not be found.")
-                query = query.where(
-                    Instance.created_at >= found.created_at, Instance.uuid != marker
-                )
-        if limit is not None:
-            query = query.limit(limit)
+    paged = ctx.version >= V2_40
+    limit = query_int(request, "limit") if paged else None
+    marker = request.query_params.get("marker") if paged else None
+    if limit is not None:
+        query = query.limit(limit)
     async with service.db.read() as session:
+        if marker is not None:
+            found = await session.get(Instance, marker)
+            if found is None:
+                raise BadRequest(f"Marker {marker} could not be found.")
+            query = query.where(  # after the marker in (created_at, uuid) order
+                or_(
+                    Instance.created_at > found.created_at,
+                    and_(Instance.created_at == found.created_at, Instance.uuid > marker),
+                )
+            )
         return list(await session.scalars(query)), limit
 
 

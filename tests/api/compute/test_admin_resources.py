@@ -210,3 +210,18 @@ async def test_diagnostics_are_for_admins(
     assert standard["memory_details"]["maximum"] == 512
     legacy = (await admin.get(url)).json()
     assert legacy["cpu0_time"] == 0
+
+
+async def test_usage_pages_by_server_from_2_40(tenant: Api, compute_cloud: ComputeCloud) -> None:
+    first = await boot(tenant, compute_cloud)
+    second = await boot(tenant, compute_cloud)
+    url = f"/v2.1/os-simple-tenant-usage/{tenant.project_id}"
+    params = {"start": "2000-01-01T00:00:00", "end": "2100-01-01T00:00:00", "limit": "1"}
+    page = (await latest(tenant).get(url, params=params)).json()
+    [one] = [u["instance_id"] for u in page["tenant_usage"]["server_usages"]]
+    assert f"marker={one}" in page["tenant_usage_links"][0]["href"]
+    after = await latest(tenant).get(url, params={**params, "marker": one})
+    [two] = [u["instance_id"] for u in after.json()["tenant_usage"]["server_usages"]]
+    assert {one, two} == {first["id"], second["id"]}  # each once, in creation order
+    bad = await latest(tenant).get(url, params={**params, "marker": "nope"})
+    assert bad.status_code == 400
