@@ -124,3 +124,15 @@ async def test_actions_of_a_deleted_server_stay_readable_from_2_21(
     assert (await tenant.get(base)).status_code == 404
     actions = (await latest(tenant).get(base)).json()["instanceActions"]
     assert [a["action"] for a in actions] == ["delete", "create"]
+
+
+async def test_another_project_sees_no_tags_actions_or_migrations(
+    tenant: Api, other: Api, compute_cloud: ComputeCloud
+) -> None:
+    server = await boot(tenant, compute_cloud)
+    base = f"/v2.1/servers/{server['id']}"
+    assert (await latest(other).get(f"{base}/tags")).status_code == 404
+    assert (await latest(other).put(f"{base}/tags/x")).status_code == 404
+    assert (await other.get(f"{base}/os-instance-actions")).status_code == 404
+    assert (await other.get("/v2.1/os-migrations")).status_code == 403
+    assert (await latest(tenant).get(f"{base}/tags")).json() == {"tags": []}
