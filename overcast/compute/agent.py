@@ -185,7 +185,7 @@ class ComputeAgent:
                 await self.driver.resize(spec.uuid, spec.flavor)
             outcome |= {
                 "vm_state": VmState.RESIZED,
-                "power_state": PowerState.RUNNING,
+                "power_state": await self._settle_power(spec.uuid, request.stopped),
                 "migration_status": "finished",
             }
         except DriverError as exc:
@@ -204,13 +204,22 @@ class ComputeAgent:
             else:
                 await self.driver.resize(spec.uuid, spec.flavor)
             outcome |= {
-                "vm_state": VmState.ACTIVE,
-                "power_state": PowerState.RUNNING,
+                "vm_state": VmState.STOPPED if request.stopped else VmState.ACTIVE,
+                "power_state": await self._settle_power(spec.uuid, request.stopped),
                 "migration_status": "reverted",
             }
         except DriverError as exc:
             outcome |= {"migration_status": "error", "error": str(exc)}
         await self._report(spec.uuid, REVERT_RESIZE_EVENT, **outcome)
+
+    async def _settle_power(self, uuid: str, stopped: bool) -> int:
+        """Power a resized guest off again when its server was stopped; its power state."""
+        if not stopped:
+            return PowerState.RUNNING
+        guest = self.driver.guest(uuid)
+        if guest is not None and guest.power_state != PowerState.SHUTDOWN:
+            await self.driver.power_off(uuid)
+        return PowerState.SHUTDOWN
 
     async def diagnostics(self, request: m.GetDiagnostics) -> Message:
         return m.Diagnostics(data=self.driver.diagnostics(request.uuid))

@@ -170,6 +170,7 @@ class FinishResize(Message):
     KIND: ClassVar[str] = "compute.finish_resize"
     instance: InstanceSpec
     migration_uuid: str
+    stopped: bool = False  # a stopped server is resized powered off, as Nova does
 
 
 class RevertResize(Message):
@@ -179,6 +180,7 @@ class RevertResize(Message):
     instance: InstanceSpec
     migration_uuid: str
     came_from_elsewhere: bool
+    stopped: bool = False
 
 
 class DropGuest(Message):

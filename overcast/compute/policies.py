@@ -147,6 +147,7 @@ RESOURCES = [
     *_rules("os-simple-tenant-usage:", ADMIN, "list"),
     *_rules("os-instance-usage-audit-log:", ADMIN, "list", "show"),
     *_rules("extensions", ANYONE, ""),
+    *_rules("os-networks:", READER_OR_ADMIN, "list", "view"),
 ]
 
 RULES = [*BASE, *SERVERS, *RESOURCES]

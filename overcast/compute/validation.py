@@ -8,6 +8,8 @@ applies one, and the helpers build the types Nova's schemas share.
 
 from __future__ import annotations
 
+import base64
+import binascii
 from collections.abc import Mapping
 from typing import Any
 
@@ -19,9 +21,20 @@ NAME_PATTERN = r"^(?! )[\S ]*(?<! )$"
 """Printable, with no leading or trailing blank (Nova's ``name`` type)."""
 
 
+FORMATS = jsonschema.FormatChecker(["ipv4", "ipv6"])
+"""The string formats Nova's schemas check (JSON-Schema leaves ``format`` unchecked otherwise)."""
+
+
+@FORMATS.checks("base64", raises=(binascii.Error, ValueError))
+def _is_base64(value: object) -> bool:
+    if isinstance(value, str):
+        base64.b64decode(value, validate=True)
+    return True
+
+
 def validate(schema: dict[str, Any], body: Any) -> None:
     """:raises BadRequest: when ``body`` does not match ``schema``."""
-    validator = jsonschema.Draft4Validator(schema)
+    validator = jsonschema.Draft4Validator(schema, format_checker=FORMATS)
     error = jsonschema.exceptions.best_match(validator.iter_errors(body))
     if error is None:
         return
@@ -29,7 +42,8 @@ def validate(schema: dict[str, Any], body: Any) -> None:
         raise BadRequest(f"Additional properties are not allowed ({_unexpected(error)})")
     if error.validator == "required":
         raise BadRequest(error.message)
-    where = "/".join(str(p) for p in error.absolute_path) or "body"
+    # Nova names the innermost field only: ``name``, not ``server/name``
+    where = str(error.absolute_path[-1]) if error.absolute_path else "body"
     raise BadRequest(
         f"Invalid input for field/attribute {where}. Value: {error.instance}. {error.message}"
     )

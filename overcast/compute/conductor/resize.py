@@ -26,7 +26,7 @@ from overcast.compute.conductor.build import NO_VALID_HOST, spec_of
 from overcast.compute.models import Instance
 from overcast.compute.rpcapi import AgentClient
 from overcast.compute.service import ComputeService
-from overcast.compute.states import TaskState
+from overcast.compute.states import TaskState, VmState
 from overcast.scheduler.index import NoValidHost
 from overcast.scheduler.manager import SchedulerClient
 from overcast.scheduler.messages import SelectDestinations
@@ -63,7 +63,7 @@ class Resizer:
                 found = await self._claim(session, request, host, resources)
                 if found is None:
                     raise placement.ClaimFailed(f"{request.uuid} is no longer resizing")
-                spec, source = found
+                spec, source, stopped = found
                 reports = [
                     await nodes.report_of_host(session, self.service, h) for h in {host, source}
                 ]
@@ -72,15 +72,18 @@ class Resizer:
             await self._failed(request, f"{NO_VALID_HOST}{exc}".strip())
             return
         await self.scheduler.report(*reports)
-        finish = m.FinishResize(instance=spec, migration_uuid=request.migration_uuid)
+        finish = m.FinishResize(
+            instance=spec, migration_uuid=request.migration_uuid, stopped=stopped
+        )
         await self.agents.send(host, finish)
 
     async def _claim(
         self, session: AsyncSession, request: m.ResizeInstance, host: str, resources: dict[str, int]
-    ) -> tuple[m.InstanceSpec, str] | None:
+    ) -> tuple[m.InstanceSpec, str, bool] | None:
         """Move the instance's allocations to its migration and claim new ones on ``host``.
 
-        Returns what the agent needs and the source host; None when the resize is off.
+        Returns what the agent needs, the source host and whether the server is stopped;
+        None when the resize is off.
         """
         instance = await instances.live_instance(session, request.uuid)
         migration = await instances.migration_by_uuid(session, request.migration_uuid)
@@ -102,7 +105,8 @@ class Resizer:
         instance.task_state = TaskState.RESIZE_MIGRATED
         instance.updated_at = now
         await instances.record_event(session, instance.uuid, PREP_EVENT, now, host=host)
-        return spec_of(instance), migration.source_compute or host
+        stopped = instance.vm_state == VmState.STOPPED
+        return spec_of(instance), migration.source_compute or host, stopped
 
     async def _failed(self, request: m.ResizeInstance, message: str) -> None:
         """No host for the new flavor: the server keeps its old one, with a fault saying why."""

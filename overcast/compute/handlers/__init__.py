@@ -3,12 +3,14 @@
 from overcast.compute.handlers import (
     aggregates,
     discovery,
+    extensions,
     flavor_extras,
     flavors,
     hypervisors,
     instance_actions,
     keypairs,
     migrations,
+    networks,
     quotas,
     server_actions,
     server_groups,
@@ -21,6 +23,7 @@ from overcast.compute.handlers import (
 
 ROUTERS = [
     discovery.router,
+    extensions.router,
     flavors.router,
     flavor_extras.router,
     keypairs.router,
@@ -29,6 +32,7 @@ ROUTERS = [
     server_metadata.router,
     instance_actions.router,
     migrations.router,
+    networks.router,
     server_groups.router,
     quotas.router,
     services.router,

@@ -27,7 +27,8 @@ from overcast.compute.handlers.servers import show
 from overcast.compute.models import Instance, InstanceMetadata, Migration
 from overcast.compute.rpcapi import AgentClient, ConductorClient
 from overcast.compute.servers import actions as a
-from overcast.compute.servers.create import image_for, key_data_of
+from overcast.compute.servers import views
+from overcast.compute.servers.create import access_ip, image_for, key_data_of
 from overcast.compute.servers.lookup import visible_server
 from overcast.compute.states import PowerState, VmState
 from overcast.scheduler.manager import SchedulerClient
@@ -185,7 +186,9 @@ async def rebuild(call: Call) -> Response:
         await AgentClient(call.service.bus).send(
             host, m.RebuildInstance(instance=spec, stopped=stopped)
         )
-    body = await show(call.request, call.ctx, call.service, instance)
+    view = await show(call.request, call.ctx, call.service, instance)
+    keep = ("key_name",) if call.ctx.version >= V2_54 else ()
+    body = views.after_change(call.ctx, view, keep=keep)
     body["adminPass"] = password
     return json_response({"server": body}, status=202)
 
@@ -197,7 +200,7 @@ def _apply_rebuild(instance: Instance, args: dict[str, Any], key_data: str | Non
         instance.display_description = args["description"]
     for field, column in (("accessIPv4", "access_ip_v4"), ("accessIPv6", "access_ip_v6")):
         if field in args:
-            setattr(instance, column, args[field] or None)
+            setattr(instance, column, access_ip(args[field]))
     if "key_name" in args:
         instance.key_name = args["key_name"]
         instance.key_data = key_data
@@ -303,6 +306,9 @@ async def revert_resize(call: Call) -> Response:
         spec = spec_of(instance).model_copy(update={"flavor": instance.old_flavor or {}})
         moved = migration.source_compute != migration.dest_compute
         host, migration_uuid = instance.host or "", migration.uuid
-    revert = m.RevertResize(instance=spec, migration_uuid=migration_uuid, came_from_elsewhere=moved)
+        stopped = instance.power_state == PowerState.SHUTDOWN
+    revert = m.RevertResize(
+        instance=spec, migration_uuid=migration_uuid, came_from_elsewhere=moved, stopped=stopped
+    )
     await AgentClient(call.service.bus).send(host, revert)
     return empty_response(202)

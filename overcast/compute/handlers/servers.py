@@ -127,11 +127,12 @@ async def update_server(
         if "description" in body:
             instance.display_description = body["description"]
         if "accessIPv4" in body:
-            instance.access_ip_v4 = body["accessIPv4"] or None
+            instance.access_ip_v4 = creating.access_ip(body["accessIPv4"])
         if "accessIPv6" in body:
-            instance.access_ip_v6 = body["accessIPv6"] or None
+            instance.access_ip_v6 = creating.access_ip(body["accessIPv6"])
         instance.updated_at = service.clock.now()
-    return json_response({"server": await show(request, ctx, service, instance)})
+    view = await show(request, ctx, service, instance)
+    return json_response({"server": views.after_change(ctx, view)})
 
 
 @router.delete("/{server_id}", status=204)

@@ -8,8 +8,7 @@ cannot use, a flavor too small for the image, an unknown keypair or zone, quota.
 
 from __future__ import annotations
 
-import base64
-import binascii
+import ipaddress
 import re
 import secrets
 import uuid
@@ -97,14 +96,9 @@ def parse(ctx: RequestContext, body: Any) -> tuple[dict[str, Any], dict[str, Any
     return server, hints
 
 
-def _user_data(raw: str | None) -> str | None:
-    if raw is None:
-        return None
-    try:
-        base64.b64decode(raw, validate=True)
-    except (binascii.Error, ValueError):
-        raise BadRequest("Userdata content cannot be decoded.") from None
-    return raw
+def access_ip(value: str | None) -> str | None:
+    """An access address as Nova stores it: canonical (``::babe:dc0c:1602``), or None if blank."""
+    return str(ipaddress.ip_address(value)) if value else None
 
 
 def _counts(server: dict[str, Any]) -> tuple[int, int]:
@@ -135,12 +129,12 @@ async def resolve(
         availability_zone=zone[0],
         key_name=server.get("key_name"),
         key_data=key_data,
-        user_data=_user_data(server.get("user_data")),
+        user_data=server.get("user_data"),
         metadata=dict(server.get("metadata", {})),
         tags=list(dict.fromkeys(server.get("tags", []))),
         description=server.get("description"),
-        access_ip_v4=server.get("accessIPv4"),
-        access_ip_v6=server.get("accessIPv6"),
+        access_ip_v4=access_ip(server.get("accessIPv4")),
+        access_ip_v6=access_ip(server.get("accessIPv6")),
         admin_pass=server.get("adminPass") or secrets.token_urlsafe(9),
         config_drive="True" if v.to_bool(server.get("config_drive") or False) else "",
         block_devices=list(server.get("block_device_mapping_v2", [])),

@@ -93,8 +93,8 @@ UPDATE: dict[str, Any] = v.wrapped(
         {
             "name": v.name(),
             "description": {"type": ["string", "null"], "maxLength": 255},
-            "accessIPv4": {"type": "string"},
-            "accessIPv6": {"type": "string"},
+            "accessIPv4": {"type": "string", "format": "ipv4"},
+            "accessIPv6": {"type": "string", "format": "ipv6"},
             "OS-DCF:diskConfig": {"type": "string", "enum": ["AUTO", "MANUAL"]},
         }
     ),

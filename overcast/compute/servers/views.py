@@ -19,12 +19,28 @@ from overcast.compute.api_versions import (
     V2_63,
     V2_71,
     V2_73,
+    V2_75,
 )
 from overcast.compute.handlers.common import base_url, links
 from overcast.compute.models import Instance, InstanceFault
 from overcast.compute.states import VmState, status
 
 PROGRESS_STATUSES = {"ACTIVE", "BUILD", "REBUILD", "RESIZE", "VERIFY_RESIZE", "MIGRATING"}
+
+# What update and rebuild leave out of their answer before 2.75, where Nova shows the server
+# without its extensions (rebuild keeps key_name from 2.54, when it learnt to change it).
+EXTENSION_FIELDS = (
+    "OS-EXT-AZ:availability_zone",
+    "config_drive",
+    "key_name",
+    "OS-SRV-USG:launched_at",
+    "OS-SRV-USG:terminated_at",
+    "OS-EXT-STS:task_state",
+    "OS-EXT-STS:vm_state",
+    "OS-EXT-STS:power_state",
+    "os-extended-volumes:volumes_attached",
+    "host_status",
+)
 
 
 def host_id(project_id: str, host: str | None) -> str:
@@ -143,6 +159,20 @@ def detail(
     if fault is not None and instance.vm_state in (VmState.ERROR, VmState.DELETED):
         view["fault"] = _fault(ctx, fault)
     return view
+
+
+def after_change(
+    ctx: RequestContext, view: dict[str, Any], *, keep: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """The answer of update and rebuild: the whole server from 2.75, the core of it before."""
+    if ctx.version >= V2_75:
+        return view
+    return {
+        field: value
+        for field, value in view.items()
+        if field in keep
+        or (field not in EXTENSION_FIELDS and not field.startswith("OS-EXT-SRV-ATTR:"))
+    }
 
 
 def _extended(ctx: RequestContext, instance: Instance) -> dict[str, Any]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.api.compute.conftest import ComputeCloud
+from tests.api.compute.conftest import ComputeCloud, latest
 from tests.api.identity.conftest import Api
 
 
@@ -19,11 +19,32 @@ async def test_root_lists_both_versions_with_the_microversion_range(
     assert versions["v2.1"]["links"][0]["href"] == "http://compute.test/v2.1/"
 
 
-async def test_v21_document(compute_cloud: ComputeCloud) -> None:
+async def test_every_listed_version_link_leads_to_its_document(
+    compute_cloud: ComputeCloud,
+) -> None:
+    listed = (await compute_cloud.client.get("/")).json()["versions"]
+    for version in listed:
+        (self_link,) = [link for link in version["links"] if link["rel"] == "self"]
+        path = self_link["href"].removeprefix("http://compute.test")
+        document = (await compute_cloud.client.get(path)).json()["version"]
+        assert document["id"] == version["id"]
+        assert [link for link in document["links"] if link["rel"] == "self"] == [self_link]
+        assert document["media-types"][0]["base"] == "application/json"
     response = await compute_cloud.client.get("/v2.1")
-    assert response.json()["version"]["id"] == "v2.1"
-    response = await compute_cloud.client.get("/v2.1/")
-    assert response.json()["version"]["id"] == "v2.1"
+    assert response.json()["version"]["version"] == "2.79"
+
+
+async def test_extensions_name_what_is_served(tenant: Api, compute_cloud: ComputeCloud) -> None:
+    listed = (await tenant.get("/v2.1/extensions")).json()["extensions"]
+    aliases = {e["alias"] for e in listed}
+    assert {"os-hosts", "os-keypairs", "os-server-groups"} <= aliases
+    assert "os-consoles" not in aliases
+    shown = await tenant.get("/v2.1/extensions/os-keypairs")
+    assert shown.json()["extension"]["name"] == "Keypairs"
+    missing = await tenant.get("/v2.1/extensions/os-consoles")
+    assert missing.status_code == 404
+    assert "os-consoles" in missing.json()["itemNotFound"]["message"]
+    assert (await compute_cloud.anonymous().get("/v2.1/extensions")).status_code == 401
 
 
 async def test_no_header_means_the_lowest_version(tenant: Api) -> None:
@@ -74,3 +95,14 @@ async def test_errors_are_in_novas_shape(tenant: Api, compute_cloud: ComputeClou
     response = await compute_cloud.anonymous().get("/v2.1/flavors")
     assert response.status_code == 401
     assert response.headers["WWW-Authenticate"].startswith("Keystone uri=")
+
+
+async def test_the_network_proxy_lists_no_networks_until_2_36(tenant: Api) -> None:
+    listed = await tenant.get("/v2.1/os-networks")
+    assert listed.status_code == 200
+    assert listed.json() == {"networks": []}
+    shown = await tenant.get("/v2.1/os-networks/net-1")
+    assert shown.status_code == 404
+    assert shown.json()["itemNotFound"]["message"] == "Network net-1 could not be found."
+    gone = await latest(tenant).get("/v2.1/os-networks")
+    assert gone.status_code == 404

@@ -50,7 +50,7 @@ async def test_soft_and_hard_reboot_are_recorded_as_actions(
         await wait_for_status(tenant, server["id"], "ACTIVE")
     bad = await act(tenant, server["id"], {"reboot": {"type": "gentle"}})
     assert bad.status_code == 400
-    assert "reboot/type" in bad.json()["badRequest"]["message"]
+    assert "field/attribute type. Value: gentle" in bad.json()["badRequest"]["message"]
 
 
 @pytest.mark.parametrize(

@@ -84,6 +84,11 @@ async def test_rebuild_replaces_image_name_and_metadata(
     assert rebuilt["metadata"] == {"new": "2"}
     assert rebuilt["adminPass"]
     assert rebuilt["status"] == "REBUILD"
+    assert "OS-EXT-STS:vm_state" not in rebuilt and "key_name" not in rebuilt
+    await wait_for_status(tenant, server["id"], "ACTIVE")
+    again = await act(latest(tenant), server["id"], {"rebuild": {"imageRef": other_image}})
+    assert again.json()["server"]["OS-EXT-STS:vm_state"] == "active"
+    assert again.json()["server"]["key_name"] is None
     await wait_for_status(tenant, server["id"], "ACTIVE")
     missing = await act(tenant, server["id"], {"rebuild": {"imageRef": server["id"]}})
     assert missing.status_code == 400
@@ -123,6 +128,24 @@ async def test_resize_then_revert_restores_the_old_flavor(
     assert (await act(tenant, server["id"], {"revertResize": None})).status_code == 202
     reverted = await wait_for_status(tenant, server["id"], "ACTIVE")
     assert reverted["flavor"]["id"] == "1"
+
+
+async def test_a_stopped_server_is_resized_powered_off_and_stays_stopped(
+    tenant: Api, compute_cloud: ComputeCloud
+) -> None:
+    server = await boot(tenant, compute_cloud)
+    await act(tenant, server["id"], {"os-stop": None})
+    await wait_for_status(tenant, server["id"], "SHUTOFF")
+    assert (await act(tenant, server["id"], {"resize": {"flavorRef": "2"}})).status_code == 202
+    resized = await wait_for_status(tenant, server["id"], "VERIFY_RESIZE")
+    assert resized["OS-EXT-STS:power_state"] == 4
+    assert (await act(tenant, server["id"], {"revertResize": None})).status_code == 202
+    await wait_for_status(tenant, server["id"], "SHUTOFF")
+    assert (await act(tenant, server["id"], {"resize": {"flavorRef": "2"}})).status_code == 202
+    await wait_for_status(tenant, server["id"], "VERIFY_RESIZE")
+    assert (await act(tenant, server["id"], {"confirmResize": None})).status_code == 204
+    confirmed = await wait_for_status(tenant, server["id"], "SHUTOFF")
+    assert confirmed["flavor"]["id"] == "2"
 
 
 async def test_resize_to_the_same_or_an_unknown_flavor_is_a_400(

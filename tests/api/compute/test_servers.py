@@ -113,7 +113,17 @@ async def test_update_renames(tenant: Api, compute_cloud: ComputeCloud) -> None:
     assert response.status_code == 200
     assert response.json()["server"]["name"] == "renamed"
     assert response.json()["server"]["description"] == "d"
+    assert response.json()["server"]["OS-EXT-STS:vm_state"] == "active"
+    legacy = await tenant.put(path, json={"server": {"name": "again"}})
+    assert legacy.json()["server"]["name"] == "again"
+    assert "OS-EXT-STS:vm_state" not in legacy.json()["server"]
     assert (await tenant.put(path, json={"server": {"description": "d"}})).status_code == 400
+    addresses = {"accessIPv4": "10.0.0.1", "accessIPv6": "0000:0000::babe:220.12.22.2"}
+    moved = await tenant.put(path, json={"server": addresses})
+    assert moved.json()["server"]["accessIPv6"] == "::babe:dc0c:1602"
+    assert moved.json()["server"]["accessIPv4"] == "10.0.0.1"
+    bad = await tenant.put(path, json={"server": {"accessIPv4": "10.0.0"}})
+    assert bad.status_code == 400
     assert (await tenant.put(path, json={"server": {"name": ""}})).status_code == 400
 
 
@@ -134,7 +144,9 @@ async def test_boot_refusals(tenant: Api, compute_cloud: ComputeCloud) -> None:
         (server_body(compute_cloud, key_name="missing"), "Invalid key_name provided."),
         (server_body(compute_cloud, availability_zone="mars"), "availability zone"),
         (server_body(compute_cloud, min_count=3, max_count=2), "min_count"),
-        (server_body(compute_cloud, user_data="***"), "Userdata"),
+        (server_body(compute_cloud, user_data="***"), "user_data. Value: ***. '***' is not a"),
+        (server_body(compute_cloud, accessIPv4="1.2.3"), "accessIPv4"),
+        (server_body(compute_cloud, accessIPv6="1.2.3.4"), "accessIPv6"),
         (server_body(compute_cloud, networks=[{"uuid": str(uuid.uuid4())}]), "Network"),
         ({"server": {"imageRef": compute_cloud.image_id, "flavorRef": "1"}}, "name"),
         ({"server": {"name": "x", "flavorRef": "1", "colour": "red"}}, "colour"),
