@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -82,24 +82,43 @@ def topic() -> str:
     return TOPICS[-1]
 
 
+def bus_settings(driver: str, **overrides: Any) -> BusSettings:
+    """A bus of ``driver``; on RabbitMQ, under a namespace of its own (see drop_namespace)."""
+    namespace = f"test-{uuid.uuid4().hex[:10]}"
+    return BusSettings(driver=driver, url=RABBIT_URL, namespace=namespace, **overrides)
+
+
 @pytest.fixture(params=BUS_DRIVERS)
 async def bus(request: pytest.FixtureRequest) -> AsyncIterator[Bus]:
-    the_bus = await connect(BusSettings(driver=request.param, url=RABBIT_URL, call_timeout=10))
+    conf = bus_settings(request.param, call_timeout=10)
+    the_bus = await connect(conf)
     yield the_bus
     await the_bus.close()
     if request.param == "amqp":
-        await _delete_queues()
+        await drop_namespace(conf.namespace, TOPICS, SERVERS)
+    TOPICS.clear()
 
 
-async def _delete_queues() -> None:
+async def drop_namespace(namespace: str, topics: Iterable[str], servers: Iterable[str]) -> None:
+    """Delete the durable queues and exchanges a test left on RabbitMQ under ``namespace``."""
+    topics, servers = list(topics), list(servers)
+    queues = [
+        *(f"{namespace}.{t}" for t in topics),
+        *(f"{namespace}.{t}.{s}" for t in topics for s in servers),
+        *(f"{namespace}.notifications.{t}" for t in topics),
+    ]
+    exchanges = [
+        namespace,
+        f"{namespace}.notifications",
+        *(f"{namespace}.{t}_fanout" for t in topics),
+    ]
     connection = await aio_pika.connect(RABBIT_URL)
     async with connection:
-        for name in TOPICS:
-            for queue in (name, *(f"{name}.{s}" for s in SERVERS), f"notifications.{name}"):
-                with contextlib.suppress(aio_pika.exceptions.AMQPError):
-                    channel = await connection.channel()
-                    await channel.queue_delete(queue)
+        for queue in queues:
             with contextlib.suppress(aio_pika.exceptions.AMQPError):
                 channel = await connection.channel()
-                await channel.exchange_delete(f"{name}_fanout")
-    TOPICS.clear()
+                await channel.queue_delete(queue)
+        for exchange in exchanges:
+            with contextlib.suppress(aio_pika.exceptions.AMQPError):
+                channel = await connection.channel()
+                await channel.exchange_delete(exchange)

@@ -177,6 +177,8 @@ class BusSettings(_Section):
     """Seconds to keep trying to reach the broker at start."""
     prefetch: int = Field(default=64, ge=1)
     """Messages a server handles at once."""
+    namespace: str = Field(default="overcast", pattern=r"^[A-Za-z0-9_.-]+$")
+    """Prefix of every exchange and queue on the broker, so clouds can share one."""
 
 
 class ComputeQuota(_Section):

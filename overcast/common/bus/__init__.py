@@ -53,4 +53,5 @@ async def connect(conf: BusSettings) -> Bus:
         connect_timeout=conf.connect_timeout,
         call_timeout=conf.call_timeout,
         prefetch=conf.prefetch,
+        namespace=conf.namespace,
     )

@@ -1,13 +1,14 @@
 """The AMQP bus: RabbitMQ through aio-pika (the scaled-out transport).
 
-Layout on the broker:
+Layout on the broker, every name under the bus's namespace ``ns`` (``overcast``
+by default, so that two clouds can share a broker):
 
-* exchange ``overcast`` (direct, durable): one durable queue per topic, shared by
-  the servers of the topic, and one per ``topic.server``. Senders declare the
-  queue too, so a cast sent before any server started waits for one;
-* exchange ``<topic>_fanout`` (fanout): an exclusive queue per listening server;
-* exchange ``overcast.notifications`` (topic): a durable queue per listener pool,
-  ``notifications.<pool>``;
+* exchange ``ns`` (direct, durable): one durable queue per topic, ``ns.topic``,
+  shared by the servers of the topic, and one per ``ns.topic.server``. Senders
+  declare the queue too, so a cast sent before any server started waits for one;
+* exchange ``ns.<topic>_fanout`` (fanout): an exclusive queue per listening server;
+* exchange ``ns.notifications`` (topic): a durable queue per listener pool,
+  ``ns.notifications.<pool>``;
 * an exclusive reply queue per bus, replies matched to calls by correlation id.
 
 Publishing waits for the broker's confirm; casts are persistent. A server acks a
@@ -42,8 +43,6 @@ from overcast.common.bus.base import Bus, Consumer, Endpoint, Inflight, Listener
 from overcast.common.bus.messages import BusError, CallTimeout
 
 LOG = logging.getLogger(__name__)
-EXCHANGE = "overcast"
-NOTIFICATIONS = "overcast.notifications"
 RETRY_FIRST, RETRY_MAX = 0.1, 2.0
 _TRANSIENT = (AMQPError, ConnectionError, asyncio.TimeoutError, RuntimeError)
 
@@ -72,10 +71,13 @@ class AmqpBus(Bus):
         call_timeout: float = 60,
         prefetch: int = 64,
         publish_timeout: float = 30,
+        namespace: str = "overcast",
     ) -> None:
         super().__init__(call_timeout=call_timeout, prefetch=prefetch)
         self.connection = connection
         self.where = _safe(url)
+        self.namespace = namespace
+        self.notifications = f"{namespace}.notifications"
         self.publish_timeout = publish_timeout
         self._channel: AbstractChannel | None = None
         self._exchange: AbstractExchange | None = None
@@ -111,10 +113,10 @@ class AmqpBus(Bus):
     async def _start(self) -> None:
         self._channel = await self.connection.channel(publisher_confirms=True)
         self._exchange = await self._channel.declare_exchange(
-            EXCHANGE, aio_pika.ExchangeType.DIRECT, durable=True
+            self.namespace, aio_pika.ExchangeType.DIRECT, durable=True
         )
         await self._channel.declare_exchange(
-            NOTIFICATIONS, aio_pika.ExchangeType.TOPIC, durable=True
+            self.notifications, aio_pika.ExchangeType.TOPIC, durable=True
         )
         replies = await self._channel.declare_queue(
             self._reply_queue, exclusive=True, auto_delete=True
@@ -126,12 +128,16 @@ class AmqpBus(Bus):
         if waiter is not None and not waiter.done():
             waiter.set_result(message.body)
 
+    def _queue(self, name: str) -> str:
+        """The broker's name of queue ``name`` (a topic or ``topic.server``)."""
+        return f"{self.namespace}.{name}"
+
     async def _declare(self, queue: str) -> None:
         if queue in self._declared:
             return
         assert self._channel is not None and self._exchange is not None
-        declared = await self._channel.declare_queue(queue, durable=True)
-        await declared.bind(self._exchange, routing_key=queue)
+        declared = await self._channel.declare_queue(self._queue(queue), durable=True)
+        await declared.bind(self._exchange, routing_key=self._queue(queue))
         self._declared.add(queue)
 
     async def _request(self, queue: str, data: bytes, within: float) -> bytes:
@@ -146,7 +152,7 @@ class AmqpBus(Bus):
                 expiration=within,
                 content_type="application/json",
             )
-            await self._send(queue, lambda exchange: exchange.publish(message, routing_key=queue))
+            await self._send(queue, message)
             return await asyncio.wait_for(waiter, within)
         except TimeoutError:
             raise CallTimeout(f"no reply from {queue} within {within:g} s") from None
@@ -157,7 +163,7 @@ class AmqpBus(Bus):
         message = aio_pika.Message(
             data, delivery_mode=aio_pika.DeliveryMode.PERSISTENT, content_type="application/json"
         )
-        await self._send(queue, lambda exchange: exchange.publish(message, routing_key=queue))
+        await self._send(queue, message)
 
     async def _publish_fanout(self, topic: str, data: bytes) -> None:
         async def attempt() -> None:
@@ -171,21 +177,18 @@ class AmqpBus(Bus):
 
     async def _publish_notification(self, event_type: str, data: bytes) -> None:
         channel = self._live_channel()
-        exchange = await channel.get_exchange(NOTIFICATIONS, ensure=False)
+        exchange = await channel.get_exchange(self.notifications, ensure=False)
         message = aio_pika.Message(data, delivery_mode=aio_pika.DeliveryMode.PERSISTENT)
-        await self._retry(NOTIFICATIONS, lambda: exchange.publish(message, event_type))
+        await self._retry(self.notifications, lambda: exchange.publish(message, event_type))
 
-    async def _send(
-        self, queue: str, publish: Callable[[AbstractExchange], Awaitable[Any]]
-    ) -> None:
-        await self._retry(queue, lambda: self._declared_then(queue, publish))
+    async def _send(self, queue: str, message: aio_pika.Message) -> None:
+        """Publish ``message`` to ``queue`` (declared first), retrying while the broker is away."""
+        await self._retry(queue, lambda: self._declared_then(queue, message))
 
-    async def _declared_then(
-        self, queue: str, publish: Callable[[AbstractExchange], Awaitable[Any]]
-    ) -> None:
+    async def _declared_then(self, queue: str, message: aio_pika.Message) -> None:
         await self._declare(queue)
         assert self._exchange is not None
-        await publish(self._exchange)
+        await self._exchange.publish(message, routing_key=self._queue(queue))
 
     async def _retry(self, where: str, attempt: Callable[[], Awaitable[Any]]) -> None:
         """Run ``attempt`` until the broker confirms it, with backoff while it is away."""
@@ -212,10 +215,9 @@ class AmqpBus(Bus):
             raise BusError("the bus is closed")
         return self._channel
 
-    @staticmethod
-    async def _fanout_exchange(channel: AbstractChannel, topic: str) -> AbstractExchange:
+    async def _fanout_exchange(self, channel: AbstractChannel, topic: str) -> AbstractExchange:
         return await channel.declare_exchange(
-            f"{topic}_fanout", aio_pika.ExchangeType.FANOUT, durable=True
+            self._queue(f"{topic}_fanout"), aio_pika.ExchangeType.FANOUT, durable=True
         )
 
     async def serve(self, topic: str, endpoint: Endpoint, *, server: str | None = None) -> Consumer:
@@ -223,16 +225,16 @@ class AmqpBus(Bus):
         await channel.set_qos(prefetch_count=self.prefetch)
         consumer = AmqpConsumer(channel, Inflight(self.prefetch))
         exchange = await channel.declare_exchange(
-            EXCHANGE, aio_pika.ExchangeType.DIRECT, durable=True
+            self.namespace, aio_pika.ExchangeType.DIRECT, durable=True
         )
         queues = [topic] if server is None else [topic, f"{topic}.{server}"]
         declared = []
-        for name in queues:
+        for name in map(self._queue, queues):
             queue = await channel.declare_queue(name, durable=True)
             await queue.bind(exchange, routing_key=name)
             declared.append(queue)
         fanout = await channel.declare_queue(
-            f"{topic}_fanout.{uuid.uuid4().hex}", exclusive=True, auto_delete=True
+            self._queue(f"{topic}_fanout.{uuid.uuid4().hex}"), exclusive=True, auto_delete=True
         )
         await fanout.bind(await self._fanout_exchange(channel, topic))
         declared.append(fanout)
@@ -264,9 +266,9 @@ class AmqpBus(Bus):
         await channel.set_qos(prefetch_count=self.prefetch)
         consumer = AmqpConsumer(channel, Inflight(self.prefetch))
         exchange = await channel.declare_exchange(
-            NOTIFICATIONS, aio_pika.ExchangeType.TOPIC, durable=True
+            self.notifications, aio_pika.ExchangeType.TOPIC, durable=True
         )
-        queue = await channel.declare_queue(f"notifications.{pool}", durable=True)
+        queue = await channel.declare_queue(self._queue(f"notifications.{pool}"), durable=True)
         await queue.bind(exchange, routing_key="#")
 
         async def on_message(message: AbstractIncomingMessage) -> None:

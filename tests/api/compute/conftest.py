@@ -1,8 +1,10 @@
-"""The compute API in process, beside identity and image, per database backend (ASGI).
+"""The compute API in process, beside identity and image, per deployment shape (ASGI).
 
-Tokens come from the identity API and are validated in process by the compute
-API, as in the all-in-one cloud. Each test works in projects of its own
-(``tenant``), so tests never see each other's servers or keypairs.
+The suite runs twice: embedded (SQLite, the in-process bus) and scaled out
+(PostgreSQL, RabbitMQ under a namespace of its own). Tokens come from the
+identity API and are validated in process by the compute API, as in the
+all-in-one cloud. Each test works in projects of its own (``tenant``), so tests
+never see each other's servers or keypairs.
 """
 
 from __future__ import annotations
@@ -15,17 +17,22 @@ import pytest
 
 from overcast.cmd.allinone import run_bootstrap
 from overcast.cmd.services import Shared
-from overcast.common.bus import LocalBus
+from overcast.common.bus import connect
 from overcast.common.clients import ImageClient
 from overcast.common.clock import ShiftedClock
+from overcast.compute import messages as m
 from overcast.compute.app import make_compute_app
 from overcast.compute.engine import start_agent, start_control
 from overcast.compute.service import ComputeService
 from overcast.identity.app import make_identity_app
 from overcast.image.app import make_image_app
 from overcast.image.service import ImageService
+from overcast.scheduler.messages import TOPIC as SCHEDULER
 from tests.api.identity.conftest import TENANT_PASSWORD, Api, login_to, new_member
-from tests.conftest import BACKENDS, backend_settings
+from tests.conftest import backend_settings, bus_settings, drop_namespace
+
+SHAPES = ["sqlite", pytest.param("postgresql", marks=[pytest.mark.postgres, pytest.mark.rabbitmq])]
+"""``sqlite`` runs on the in-process bus, ``postgresql`` on RabbitMQ."""
 
 IDENTITY = "http://identity.test"
 IMAGE = "http://image.test"
@@ -56,24 +63,26 @@ class ComputeCloud:
         return Api(self.client)
 
 
-@pytest.fixture(scope="session", params=BACKENDS)
+@pytest.fixture(scope="session", params=SHAPES)
 async def compute_cloud(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[ComputeCloud]:
     backend: str = request.param
+    bus_conf = bus_settings("local" if backend == "sqlite" else "amqp", call_timeout=10)
     async with backend_settings(
         backend,
         tmp_path_factory.mktemp(f"compute-{backend}"),
         bootstrap={"admin_password": "admin-secret", "demo_password": "demo-secret"},
         image={"require_format_match": False},
         compute={"host": f"api-{backend}", "report_interval": 1, "service_down_time": 5},
+        bus=bus_conf.model_dump(),
     ) as settings:
         await run_bootstrap(settings, ["identity", "image", "compute"])
         clock = ShiftedClock()
         shared = Shared(settings)
         images = ImageService(settings)
         image_app = make_image_app(images, shared.validator(), identity_url=f"{IDENTITY}/v3")
-        bus = LocalBus(call_timeout=10, prefetch=64)
+        bus = await connect(settings.bus)
         service = ComputeService(
             settings,
             bus=bus,
@@ -106,6 +115,9 @@ async def compute_cloud(
         await images.close()
         await bus.close()
         await shared.close()
+    if bus_conf.driver == "amqp":
+        servers = (f"api-{backend}", f"scheduler-{backend}")
+        await drop_namespace(bus_conf.namespace, (m.CONDUCTOR, m.COMPUTE, SCHEDULER), servers)
 
 
 async def upload_image(api: Api, **fields: object) -> str:
