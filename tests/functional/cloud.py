@@ -131,11 +131,12 @@ def start_cloud(
         environ,
         image_url=f"http://127.0.0.1:{image_port}",
     )
-    _wait(cloud, timeout)
+    wait_ready(cloud, timeout)
     return cloud
 
 
-def _wait(cloud: RunningCloud, timeout: float) -> None:
+def wait_ready(cloud: RunningCloud, timeout: float) -> None:
+    """Return once the identity (and image) API answer; stop the cloud if it never does."""
     deadline = time.monotonic() + timeout
     assert cloud.process is not None
     while time.monotonic() < deadline:
