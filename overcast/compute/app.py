@@ -23,4 +23,5 @@ def make_compute_app(
         state={"compute": service},
         access_log=service.settings.server.access_log,
         microversions=MICROVERSIONS,
+        strict_slashes=True,  # as Nova: /os-simple-tenant-usage/ is not /os-simple-tenant-usage
     )

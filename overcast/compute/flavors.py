@@ -56,6 +56,7 @@ async def usable_flavor(session: AsyncSession, ctx: RequestContext, flavorid: st
 def snapshot(flavor: Flavor) -> dict[str, Any]:
     """What an instance keeps of its flavor, so later flavor changes do not touch it."""
     return {
+        "id": flavor.id,  # the internal id, which migrations show as *_instance_type_id
         "flavorid": flavor.flavorid,
         "name": flavor.name,
         "memory_mb": flavor.memory_mb,

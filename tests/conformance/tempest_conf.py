@@ -13,7 +13,6 @@ from pathlib import Path
 
 import httpx
 
-from overcast.compute.handlers import extensions
 from tests.functional.cloud import RunningCloud
 
 COMPLIANCE = {
@@ -152,7 +151,6 @@ def write(path: Path, cloud: RunningCloud, services: list[str]) -> None:
                 for name in DISABLED_FEATURES
                 if name.startswith("compute-feature-enabled.")
             },
-            "api_extensions": ",".join(extensions.ALIASES),
             "resize": "True",
             "console_output": "True",
             "rescue": "True",

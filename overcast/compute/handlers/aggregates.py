@@ -52,19 +52,20 @@ METADATA = v.object_of(
 )
 
 
-def _view(ctx: RequestContext, aggregate: Aggregate, *, hosts: bool = True) -> dict[str, Any]:
+def _view(ctx: RequestContext, aggregate: Aggregate, *, created: bool = False) -> dict[str, Any]:
+    """An aggregate; the answer to its creation has neither hosts nor metadata (as Nova's)."""
     metadata = {m.key: m.value for m in aggregate.metadata_items}
     body: dict[str, Any] = {
         "id": aggregate.id,
         "name": aggregate.name,
         ZONE: metadata.get(ZONE),
-        "metadata": metadata,
         "created_at": naive_time(aggregate.created_at),
         "updated_at": naive_time(aggregate.updated_at),
         "deleted": False,
         "deleted_at": None,
     }
-    if hosts:
+    if not created:
+        body["metadata"] = metadata
         body["hosts"] = [h.host for h in aggregate.hosts]
     if ctx.version >= V2_41:
         body["uuid"] = aggregate.uuid
@@ -134,7 +135,7 @@ async def create_aggregate(request: Request, ctx: Context, service: Compute) -> 
         _set_zone(aggregate, body.get(ZONE))
         session.add(aggregate)
         await session.flush()
-        shown = _view(ctx, aggregate, hosts=False)
+        shown = _view(ctx, aggregate, created=True)
     return json_response({"aggregate": shown})
 
 

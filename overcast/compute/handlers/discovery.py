@@ -56,11 +56,13 @@ async def list_versions(request: Request) -> JSONResponse:
 
 
 @router.get("/v2.1")
+@router.get("/v2.1/")
 async def show_version(request: Request) -> JSONResponse:
     return json_response({"version": _with_media_type(_v21(base_url(request)), "version=2.1")})
 
 
 @router.get("/v2")
+@router.get("/v2/")
 async def show_legacy_version(request: Request) -> JSONResponse:
     """The v2.0 document the version list links to (v2.0 itself is served as v2.1)."""
     return json_response({"version": _with_media_type(_v20(base_url(request)), "version=2")})

@@ -1,8 +1,9 @@
-"""``/extensions``: the v2-era extension names of what this compute API serves.
+"""``/extensions``: the v2-era extension names, as Nova still lists them.
 
 Nova froze this list when microversions replaced extensions; clients such as
-openstacksdk still read it to ask whether a feature exists, so it names only
-the features that are really here.
+openstacksdk still read it, and Tempest expects ``os-consoles`` in it. It names
+the features served here, plus the consoles entry Nova keeps although its API
+is gone (console output, the part served here, is ``os-console-output``).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ EXTENSIONS = (
     ("Aggregates", "os-aggregates", "Admin-only aggregate administration."),
     ("AvailabilityZone", "os-availability-zone", "Availability zone listing."),
     ("ConsoleOutput", "os-console-output", "Console log output support."),
+    ("Consoles", "os-consoles", "Interactive console support."),
     ("DiskConfig", "OS-DCF", "Disk management extension."),
     ("ExtendedAvailabilityZone", "OS-EXT-AZ", "Availability zone of each server."),
     ("ExtendedServerAttributes", "OS-EXT-SRV-ATTR", "Extended server attributes."),

@@ -28,7 +28,7 @@ CREATE = v.wrapped(
         {
             "name": v.name(),
             "id": {
-                "type": ["string", "null"],
+                "type": ["string", "integer", "null"],
                 "minLength": 1,
                 "maxLength": 255,
                 "pattern": FLAVOR_ID_PATTERN,
@@ -203,7 +203,8 @@ async def create_flavor(request: Request, ctx: Context, service: Compute) -> JSO
     ctx.enforce("os_compute_api:os-flavor-manage:create")
     body = (await json_body(request, CREATE))["flavor"]
     v.introduced(ctx.version, body, {"description": V2_55})
-    flavorid = body.get("id") or str(uuid.uuid4())
+    given = body.get("id")
+    flavorid = str(given) if given is not None and given != "" else str(uuid.uuid4())
     flavor = Flavor(
         flavorid=flavorid,
         name=body["name"],

@@ -261,7 +261,7 @@ async def list_hosts(request: Request, ctx: Context, service: Compute) -> JSONRe
     async with service.db.read() as session:
         zones = await zone_by_host(session, service)
         rows = list(await session.scalars(select(Service).order_by(Service.id)))
-    wanted = request.query_params.get("zone")
+    wanted = request.query_params.get("zone") or None  # a blank zone lists every host
     hosts = []
     for row in rows:
         zone = zones.get(row.host, "internal") if row.binary == nodes.COMPUTE_BINARY else "internal"

@@ -20,6 +20,11 @@ FILTERS = ("instance_uuid", "status", "source_compute", "migration_type")
 IN_PROGRESS = ("queued", "preparing", "running", "post-migrating")
 
 
+def _flavor_id(stored: str | None) -> int | None:
+    """The flavor's internal id, an integer as Nova shows it (None if unknown)."""
+    return int(stored) if stored and stored.isdigit() else None
+
+
 def _view(ctx: RequestContext, migration: Migration) -> dict[str, Any]:
     body: dict[str, Any] = {
         "id": migration.id,
@@ -30,8 +35,8 @@ def _view(ctx: RequestContext, migration: Migration) -> dict[str, Any]:
         "dest_compute": migration.dest_compute,
         "dest_node": migration.dest_node,
         "dest_host": None,
-        "old_instance_type_id": migration.old_flavor_id,
-        "new_instance_type_id": migration.new_flavor_id,
+        "old_instance_type_id": _flavor_id(migration.old_flavor_id),
+        "new_instance_type_id": _flavor_id(migration.new_flavor_id),
         "created_at": naive_time(migration.created_at),
         "updated_at": naive_time(migration.updated_at),
     }

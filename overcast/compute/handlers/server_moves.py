@@ -189,6 +189,9 @@ async def rebuild(call: Call) -> Response:
     view = await show(call.request, call.ctx, call.service, instance)
     keep = ("key_name",) if call.ctx.version >= V2_54 else ()
     body = views.after_change(call.ctx, view, keep=keep)
+    if call.ctx.version >= V2_57:  # user_data itself, not as the extended attribute
+        body.pop("OS-EXT-SRV-ATTR:user_data", None)
+        body["user_data"] = instance.user_data
     body["adminPass"] = password
     return json_response({"server": body}, status=202)
 
@@ -230,8 +233,8 @@ async def resize(call: Call) -> Response:
             status="pre-migrating",
             source_compute=instance.host,
             source_node=instance.node,
-            old_flavor_id=str(instance.flavor.get("flavorid")),
-            new_flavor_id=str(new["flavorid"]),
+            old_flavor_id=str(instance.flavor.get("id", "")),
+            new_flavor_id=str(new["id"]),
             project_id=instance.project_id,
             user_id=instance.user_id,
             created_at=now,

@@ -51,6 +51,10 @@ class Guest:
 
 
 class Driver(ABC):
+    diagnostics_family = "libvirt"
+    """What diagnostics call the driver: Nova's API knows only the families libvirt,
+    xenapi, vmwareapi, ironic and hyperv. A QEMU driver is of libvirt's as clients see
+    it, and the fake driver says libvirt as Nova's own fake does."""
     capabilities: Mapping[str, bool] = {
         "supports_snapshot": False,
         "supports_rescue": False,
@@ -116,7 +120,7 @@ class Driver(ABC):
             raise InstanceNotFound(f"Instance {uuid} could not be found.")
         return {
             "state": DIAGNOSTIC_STATES.get(guest.power_state, "pending"),
-            "driver": type(self).__name__.removesuffix("Driver").lower() or "unknown",
+            "driver": self.diagnostics_family,
             "hypervisor": self.host_resources().hypervisor_type,
             "hypervisor_os": "linux",
             "uptime": 0,

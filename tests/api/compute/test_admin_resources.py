@@ -120,6 +120,8 @@ async def test_hosts_before_2_43(admin: Api, tenant: Api, compute_cloud: Compute
     assert {"host_name": host, "service": "compute", "zone": "nova"} in hosts
     only = (await admin.get("/v2.1/os-hosts", params={"zone": "nowhere"})).json()["hosts"]
     assert only == []
+    blank = (await admin.get("/v2.1/os-hosts", params={"zone": ""})).json()["hosts"]
+    assert blank == hosts
     shown = (await admin.get(f"/v2.1/os-hosts/{host}")).json()["host"]
     assert [r["resource"]["project"] for r in shown[:3]] == ["(total)", "(used_now)", "(used_max)"]
     assert (await admin.get("/v2.1/os-hosts/nope")).status_code == 404
@@ -150,6 +152,7 @@ async def test_aggregates_and_the_zones_they_make(
     aggregate = made.json()["aggregate"]
     assert aggregate["availability_zone"] == "az-x"
     assert aggregate["uuid"]
+    assert "hosts" not in aggregate and "metadata" not in aggregate  # as Nova answers a create
     url = f"/v2.1/os-aggregates/{aggregate['id']}"
     dup = await admin.post("/v2.1/os-aggregates", json={"aggregate": {"name": name}})
     assert dup.status_code == 409
@@ -206,6 +209,7 @@ async def test_diagnostics_are_for_admins(
     assert (await tenant.get(url)).status_code == 403
     standard = (await latest(admin).get(url)).json()
     assert standard["state"] == "running"
+    assert standard["driver"] == "libvirt"  # one of the families Nova's API knows
     assert standard["num_cpus"] == 1
     assert standard["memory_details"]["maximum"] == 512
     legacy = (await admin.get(url)).json()

@@ -38,12 +38,11 @@ async def test_extensions_name_what_is_served(tenant: Api, compute_cloud: Comput
     listed = (await tenant.get("/v2.1/extensions")).json()["extensions"]
     aliases = {e["alias"] for e in listed}
     assert {"os-hosts", "os-keypairs", "os-server-groups"} <= aliases
-    assert "os-consoles" not in aliases
     shown = await tenant.get("/v2.1/extensions/os-keypairs")
     assert shown.json()["extension"]["name"] == "Keypairs"
-    missing = await tenant.get("/v2.1/extensions/os-consoles")
+    missing = await tenant.get("/v2.1/extensions/os-teleport")
     assert missing.status_code == 404
-    assert "os-consoles" in missing.json()["itemNotFound"]["message"]
+    assert "os-teleport" in missing.json()["itemNotFound"]["message"]
     assert (await compute_cloud.anonymous().get("/v2.1/extensions")).status_code == 401
 
 
@@ -106,3 +105,10 @@ async def test_the_network_proxy_lists_no_networks_until_2_36(tenant: Api) -> No
     assert shown.json()["itemNotFound"]["message"] == "Network net-1 could not be found."
     gone = await latest(tenant).get("/v2.1/os-networks")
     assert gone.status_code == 404
+
+
+async def test_a_trailing_slash_is_another_path(admin: Api) -> None:
+    # as Nova: GET /os-simple-tenant-usage/ asks for the usage of tenant "", which is no tenant
+    blank = await admin.get("/v2.1/os-simple-tenant-usage/")
+    assert blank.status_code == 404
+    assert (await admin.get("/v2.1/os-simple-tenant-usage")).status_code == 200

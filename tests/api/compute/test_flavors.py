@@ -66,6 +66,15 @@ async def test_generated_flavor_ids_are_uuids(admin: Api) -> None:
     assert uuid.UUID(flavor["id"])
 
 
+async def test_an_integer_id_is_taken_as_its_string(admin: Api) -> None:
+    body = {"name": f"int-{uuid.uuid4().hex[:6]}", "ram": 1, "vcpus": 1, "disk": 0}
+    number = uuid.uuid4().int % 10**9
+    response = await admin.post("/v2.1/flavors", json={"flavor": {**body, "id": number}})
+    assert response.status_code == 200, response.text
+    assert response.json()["flavor"]["id"] == str(number)
+    assert (await admin.get(f"/v2.1/flavors/{number}")).status_code == 200
+
+
 async def test_duplicates_conflict(admin: Api) -> None:
     flavor = await make_flavor(admin)
     again = {"name": flavor["name"], "ram": 1, "vcpus": 1, "disk": 0}

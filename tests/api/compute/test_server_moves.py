@@ -89,6 +89,8 @@ async def test_rebuild_replaces_image_name_and_metadata(
     again = await act(latest(tenant), server["id"], {"rebuild": {"imageRef": other_image}})
     assert again.json()["server"]["OS-EXT-STS:vm_state"] == "active"
     assert again.json()["server"]["key_name"] is None
+    assert again.json()["server"]["user_data"] is None
+    assert "OS-EXT-SRV-ATTR:user_data" not in again.json()["server"]
     await wait_for_status(tenant, server["id"], "ACTIVE")
     missing = await act(tenant, server["id"], {"rebuild": {"imageRef": server["id"]}})
     assert missing.status_code == 400
@@ -116,7 +118,10 @@ async def test_resize_then_confirm_keeps_the_new_flavor(
     confirmed = await wait_for_status(tenant, server["id"], "ACTIVE")
     assert confirmed["flavor"]["id"] == "2"
     migrations = await admin.get("/v2.1/os-migrations", params={"instance_uuid": server["id"]})
-    assert [m["status"] for m in migrations.json()["migrations"]] == ["confirmed"]
+    (migration,) = migrations.json()["migrations"]
+    assert migration["status"] == "confirmed"
+    assert isinstance(migration["old_instance_type_id"], int)
+    assert migration["new_instance_type_id"] != migration["old_instance_type_id"]
 
 
 async def test_resize_then_revert_restores_the_old_flavor(

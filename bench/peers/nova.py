@@ -1,0 +1,51 @@
+"""The real Nova (34.0.0, fake virt driver) from ``shared/anchors/nova``, for side-by-side runs.
+
+Its scripts install Nova, Placement, Glance and Keystone from PyPI into their own
+venv, with their own RabbitMQ and PostgreSQL on other ports (5673, 5433), and
+start four fake-driver computes. Setting up takes tens of minutes the first time.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+ANCHOR = Path(__file__).resolve().parents[3] / "shared" / "anchors" / "nova"
+ADMIN_PASSWORD = os.environ.get("ADMIN_PASS", "adminpass")
+KEYSTONE_PORT = int(os.environ.get("KS_PORT", "5001"))
+
+
+def _script(name: str, *args: str) -> None:
+    subprocess.run(["bash", str(ANCHOR / name), *args], check=True)
+
+
+@contextmanager
+def running() -> Iterator[tuple[str, dict[str, Any]]]:
+    """Nova set up (once) and started; yields its auth URL and an admin password auth body."""
+    if not ANCHOR.is_dir():
+        raise SystemExit(f"the Nova anchor is not at {ANCHOR}")
+    _script("setup.sh")  # a fresh deployment each time (the venvs are reused)
+    _script("run.sh", "start")
+    auth = {
+        "auth": {
+            "identity": {
+                "methods": ["password"],
+                "password": {
+                    "user": {
+                        "name": "admin",
+                        "domain": {"id": "default"},
+                        "password": ADMIN_PASSWORD,
+                    }
+                },
+            },
+            "scope": {"project": {"name": "admin", "domain": {"id": "default"}}},
+        }
+    }
+    try:
+        yield f"http://127.0.0.1:{KEYSTONE_PORT}/v3", auth
+    finally:
+        _script("run.sh", "stop")
