@@ -112,6 +112,28 @@ class ComputeAgent:
                 launched=True,
             )
         )
+        if request.shelved_image_token:
+            await self._drop_shelved_image(instance, request.shelved_image_token)
+
+    async def _rotate(self, uuid: str, token: str, rotation: m.Rotation) -> None:
+        """Delete the backups of ``uuid`` of this kind but the newest ``rotation.keep``."""
+        backups = await self.images.list(
+            token,
+            instance_uuid=uuid,
+            image_type="backup",
+            backup_type=rotation.backup_type,
+            sort_key="created_at",
+            sort_dir="desc",
+        )
+        for image in backups[rotation.keep :]:
+            await self.images.delete(token, image["id"])
+
+    async def _drop_shelved_image(self, instance: m.InstanceSpec, token: str) -> None:
+        """The unshelved guest runs: its shelved image is of no more use (Nova deletes it)."""
+        try:
+            await self.images.delete(token, instance.image["id"])
+        except ImageServiceError as exc:
+            LOG.warning("deleting the shelved image of %s failed: %s", instance.uuid, exc)
 
     async def _report(self, uuid: str, event: str, **outcome: Any) -> None:
         await self.conductor.instance_update(
@@ -143,6 +165,8 @@ class ComputeAgent:
         try:
             data = await self.driver.snapshot(request.uuid)
             await self.images.upload(request.token, request.image_id, data)
+            if request.rotation is not None:
+                await self._rotate(request.uuid, request.token, request.rotation)
             if request.offload:
                 await self.driver.destroy(request.uuid)
                 outcome |= {

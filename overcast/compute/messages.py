@@ -28,6 +28,8 @@ class BuildInstances(Message):
 
     KIND: ClassVar[str] = "conductor.build_instances"
     instance_uuids: list[str]
+    token: str = ""
+    """The caller's token when unshelving: the shelved image is deleted with it afterwards."""
 
 
 class ResizeInstance(Message):
@@ -126,6 +128,9 @@ class SpawnInstance(Message):
     KIND: ClassVar[str] = "compute.spawn"
     instance: InstanceSpec
     attempt: int = Field(default=1, ge=1)
+    shelved_image_token: str = ""
+    """Set when unshelving: once the guest runs, its shelved image (``instance.image``)
+    is deleted with this token, as Nova deletes it."""
 
 
 class InstanceOperation(Message):
@@ -137,6 +142,14 @@ class InstanceOperation(Message):
     event: str
     hard: bool = False
     rescue_image: dict[str, Any] | None = None
+
+
+class Rotation(Message):
+    """Which backups to prune: those of ``backup_type`` beyond the ``keep`` newest."""
+
+    KIND: ClassVar[str] = "compute.rotation"
+    backup_type: str
+    keep: int = Field(ge=0)
 
 
 class SnapshotInstance(Message):
@@ -154,6 +167,8 @@ class SnapshotInstance(Message):
     event: str
     expected_task_state: str
     offload: bool = False
+    rotation: Rotation | None = None
+    """For a backup: once stored, only the newest ``keep`` of its kind are kept."""
 
 
 class RebuildInstance(Message):

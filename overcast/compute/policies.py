@@ -62,6 +62,7 @@ SERVERS = [
     *_rules("os-lock-server:", MEMBER_OR_ADMIN, "lock", "unlock"),
     *_rules("os-lock-server:", ADMIN, "unlock:unlock_override"),
     *_rules("os-shelve:", MEMBER_OR_ADMIN, "shelve", "unshelve"),
+    *_rules("os-create-backup", MEMBER_OR_ADMIN, ""),
     *_rules("os-shelve:", ADMIN, "shelve_offload", "unshelve_to_host"),
     *_rules("os-rescue", MEMBER_OR_ADMIN, ""),
     *_rules("os-unrescue", MEMBER_OR_ADMIN, ""),

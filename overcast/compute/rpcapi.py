@@ -13,8 +13,8 @@ class ConductorClient:
         self.bus = bus
         self.target = Target(m.CONDUCTOR)
 
-    async def build_instances(self, uuids: list[str]) -> None:
-        await self.bus.cast(self.target, m.BuildInstances(instance_uuids=uuids))
+    async def build_instances(self, uuids: list[str], token: str = "") -> None:
+        await self.bus.cast(self.target, m.BuildInstances(instance_uuids=uuids, token=token))
 
     async def resize_instance(self, uuid: str, migration_uuid: str) -> None:
         await self.bus.cast(self.target, m.ResizeInstance(uuid=uuid, migration_uuid=migration_uuid))
@@ -44,8 +44,13 @@ class AgentClient:
     def _on(self, host: str) -> Target:
         return Target(m.COMPUTE, host)
 
-    async def spawn(self, host: str, instance: m.InstanceSpec, attempt: int) -> None:
-        await self.bus.cast(self._on(host), m.SpawnInstance(instance=instance, attempt=attempt))
+    async def spawn(
+        self, host: str, instance: m.InstanceSpec, attempt: int, shelved_image_token: str = ""
+    ) -> None:
+        message = m.SpawnInstance(
+            instance=instance, attempt=attempt, shelved_image_token=shelved_image_token
+        )
+        await self.bus.cast(self._on(host), message)
 
     async def operate(self, host: str, uuid: str, operation: str, event: str, **kw: Any) -> None:
         message = m.InstanceOperation(uuid=uuid, operation=operation, event=event, **kw)

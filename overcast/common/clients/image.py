@@ -55,5 +55,19 @@ class ImageClient:
         if response.status_code != 204:
             raise ImageServiceError(f"uploading {image_id}: {response.status_code} {response.text}")
 
+    async def list(self, token: str, **filters: str) -> list[dict[str, Any]]:
+        """Every image the caller sees that matches ``filters`` (every page)."""
+        images: list[dict[str, Any]] = []
+        path: str | None = "/v2/images"
+        params: dict[str, str] | None = filters
+        while path:
+            response = await self._send("GET", path, token, params=params)
+            if response.status_code != 200:
+                raise ImageServiceError(f"listing images: {response.status_code} {response.text}")
+            body = response.json()
+            images += body["images"]
+            path, params = body.get("next"), None  # the next link carries the query
+        return images
+
     async def delete(self, token: str, image_id: str) -> None:
         await self._send("DELETE", f"/v2/images/{image_id}", token)

@@ -41,7 +41,8 @@ class Builder:
     scheduler: SchedulerClient
     agents: AgentClient
 
-    async def build(self, uuids: list[str]) -> None:
+    async def build(self, uuids: list[str], token: str = "") -> None:
+        """Schedule, claim and spawn ``uuids``; ``token`` deletes an unshelved one's image."""
         async with self.service.db.read() as session:
             found = [await instances.live_instance(session, u) for u in uuids]
             waiting = [i for i in found if i is not None and i.task_state in WAITING]
@@ -58,7 +59,7 @@ class Builder:
             return
         resources = flavors.resources(waiting[0].flavor)
         for instance, host in zip(waiting, chosen.hosts, strict=True):
-            await self._claim_and_spawn(instance.uuid, host, chosen, resources)
+            await self._claim_and_spawn(instance.uuid, host, chosen, resources, token)
 
     def _request(
         self,
@@ -82,7 +83,12 @@ class Builder:
         )
 
     async def _claim_and_spawn(
-        self, uuid: str, host: str, chosen: Destinations, resources: dict[str, int]
+        self,
+        uuid: str,
+        host: str,
+        chosen: Destinations,
+        resources: dict[str, int],
+        token: str = "",
     ) -> None:
         now = self.service.clock.now()
         try:
@@ -96,6 +102,7 @@ class Builder:
                 instance.task_state = TaskState.SPAWNING
                 instance.updated_at = now
                 spec = spec_of(instance)
+                unshelving = bool(instance.system_metadata.get("shelved_image_id"))
                 attempt = len(instance.request_spec.get("tried_hosts", [])) + 1
                 await instances.record_event(session, uuid, SCHEDULE_EVENT, now, host=host)
                 fresh = await placement.fresh_node(session, node.id)
@@ -110,7 +117,8 @@ class Builder:
             await self.reschedule(uuid, host, str(exc))
             return
         await self.scheduler.report(report)
-        await self.agents.spawn(host, spec, attempt)
+        # a reschedule has no token: the shelved image then stays, for its owner to delete
+        await self.agents.spawn(host, spec, attempt, token if unshelving else "")
 
     async def reschedule(self, uuid: str, failed_host: str, reason: str) -> None:
         """Try another host for an instance whose claim or spawn failed on ``failed_host``.

@@ -88,7 +88,7 @@ class Conductor:
                 LOG.exception("checking compute hosts failed")
 
     async def build_instances(self, request: m.BuildInstances) -> None:
-        await self.builder.build(request.instance_uuids)
+        await self.builder.build(request.instance_uuids, request.token)
 
     async def register_node(self, request: m.RegisterNode) -> m.Registered:
         now = self.service.clock.now()

@@ -34,7 +34,9 @@ from overcast.compute.states import PowerState, VmState
 from overcast.scheduler.manager import SchedulerClient
 
 
-async def _new_image(call: Call, instance: Instance, name: str, extra: dict[str, Any]) -> str:
+async def _new_image(
+    call: Call, instance: Instance, name: str, extra: dict[str, Any], image_type: str
+) -> str:
     """A queued private image in the caller's project for a copy of ``instance``'s disk."""
     base = instance.image
     body = {
@@ -46,7 +48,7 @@ async def _new_image(call: Call, instance: Instance, name: str, extra: dict[str,
         "min_disk": int(base.get("min_disk") or 0),
         "min_ram": int(base.get("min_ram") or 0),
         "instance_uuid": instance.uuid,
-        "image_type": "snapshot",
+        "image_type": image_type,
         "base_image_ref": instance.image_ref,
         "user_id": instance.user_id,
     }
@@ -68,13 +70,20 @@ async def _peek(call: Call, policy: str, rule: str) -> Instance:
 
 
 async def _snapshot(
-    call: Call, policy: str, rule: str, peeked: Instance, name: str, extra: dict[str, Any]
+    call: Call,
+    policy: str,
+    rule: str,
+    peeked: Instance,
+    name: str,
+    extra: dict[str, Any],
+    rotation: m.Rotation | None = None,
 ) -> str:
     """Create the image, then start the action; the image goes again if the action cannot.
 
     ``peeked`` is the server as :func:`_peek` found it; the action checks it again.
     """
-    image_id = await _new_image(call, peeked, name, extra)
+    image_type = "backup" if rotation is not None else "snapshot"
+    image_id = await _new_image(call, peeked, name, extra, image_type)
     try:
         async with call.service.db.write() as session:
             instance = await call.begin_in(session, policy, rule, on_host=True)
@@ -96,6 +105,7 @@ async def _snapshot(
             event=transition.event,
             expected_task_state=transition.task_state or "",
             offload=rule == "shelve",
+            rotation=rotation,
         ),
     )
     return image_id
@@ -107,6 +117,23 @@ async def create_image(call: Call) -> Response:
     peeked = await _peek(call, policy, "createImage")
     metadata = dict(call.args.get("metadata", {}))
     image_id = await _snapshot(call, policy, "createImage", peeked, call.args["name"], metadata)
+    return _image_answer(call, image_id)
+
+
+@action("createBackup", a.CREATE_BACKUP)
+async def create_backup(call: Call) -> Response:
+    """A snapshot of kind ``backup_type``; only the newest ``rotation`` of that kind are kept."""
+    policy = "os_compute_api:os-create-backup"
+    peeked = await _peek(call, policy, "createBackup")
+    args = call.args
+    extra = {**args.get("metadata", {}), "backup_type": args["backup_type"]}
+    rotation = m.Rotation(backup_type=args["backup_type"], keep=int(args["rotation"]))
+    image_id = await _snapshot(call, policy, "createBackup", peeked, args["name"], extra, rotation)
+    return _image_answer(call, image_id)
+
+
+def _image_answer(call: Call, image_id: str) -> Response:
+    """Where the new image is: a ``Location`` header before 2.45, ``image_id`` after."""
     if call.ctx.version >= V2_45:
         return json_response({"image_id": image_id}, status=202)
     location = f"{call.request.url.scheme}://{call.request.url.netloc}/v2/images/{image_id}"
@@ -150,7 +177,7 @@ async def unshelve(call: Call) -> Response:
         if args.get("availability_zone"):
             spec["availability_zone"] = args["availability_zone"]
         instance.request_spec = spec
-    await ConductorClient(call.service.bus).build_instances([instance.uuid])
+    await ConductorClient(call.service.bus).build_instances([instance.uuid], call.ctx.token or "")
     return empty_response(202)
 
 

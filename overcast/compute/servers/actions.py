@@ -97,6 +97,9 @@ TRANSITIONS: dict[str, Transition] = {
     "createImage": Transition(
         "createImage", (A, S, P, U), T.IMAGE_SNAPSHOT, event="compute_snapshot_instance"
     ),
+    "createBackup": Transition(
+        "createBackup", (A, S, P, U), T.IMAGE_BACKUP, event="compute_backup_instance"
+    ),
     "restore": Transition(
         "restore", (VmState.SOFT_DELETED,), T.RESTORING, event="compute_restore_instance"
     ),
@@ -187,6 +190,15 @@ REBUILD = v.object_of(
     required=("imageRef",),
 )
 CREATE_IMAGE = v.object_of({"name": v.name(), "metadata": v.METADATA}, required=("name",))
+CREATE_BACKUP = v.object_of(
+    {
+        "name": v.name(),
+        "backup_type": {"type": "string"},
+        "rotation": v.integer(0),
+        "metadata": v.METADATA,
+    },
+    required=("name", "backup_type", "rotation"),
+)
 RESCUE = {
     "oneOf": [
         {"type": "null"},

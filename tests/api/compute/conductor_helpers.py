@@ -15,14 +15,15 @@ if TYPE_CHECKING:
 async def wait_for_status(
     api: Api, server_id: str, status: str, timeout: float = 10
 ) -> dict[str, Any]:
-    """The server once its status is ``status``; fails on ERROR or after ``timeout`` seconds."""
+    """The server once its status is ``status`` with no task under way (as Tempest waits);
+    fails on ERROR or after ``timeout`` seconds."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while True:
         response = await api.get(f"/v2.1/servers/{server_id}")
         assert response.status_code == 200, response.text
         server: dict[str, Any] = response.json()["server"]
-        if server["status"] == status:
+        if server["status"] == status and server["OS-EXT-STS:task_state"] is None:
             return server
         assert server["status"] != "ERROR" or status == "ERROR", server
         assert loop.time() < deadline, f"{server_id} still {server['status']}"

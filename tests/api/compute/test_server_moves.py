@@ -54,6 +54,26 @@ async def test_create_image_answers_the_id_in_the_body_from_2_45(
     assert nameless.status_code == 400
 
 
+async def test_backups_rotate_keeping_the_newest(tenant: Api, compute_cloud: ComputeCloud) -> None:
+    server = await boot(tenant, compute_cloud)
+    made = []
+    for index in range(3):
+        body = {"createBackup": {"name": f"b{index}", "backup_type": "daily", "rotation": 2}}
+        response = await act(latest(tenant), server["id"], body)
+        assert response.status_code == 202, response.text
+        made.append(response.json()["image_id"])
+        await wait_for_status(tenant, server["id"], "ACTIVE")
+        image = await image_of(tenant, compute_cloud, made[-1])
+        assert (image["image_type"], image["backup_type"]) == ("backup", "daily")
+    images = compute_cloud.on_images(tenant)
+    listed = await images.get("/v2/images", params={"instance_uuid": server["id"]})
+    assert sorted(i["id"] for i in listed.json()["images"]) == sorted(made[1:])
+    bad = await act(tenant, server["id"], {"createBackup": {"name": "x", "backup_type": "d"}})
+    assert bad.status_code == 400
+    negative = {"createBackup": {"name": "x", "backup_type": "d", "rotation": -1}}
+    assert (await act(tenant, server["id"], negative)).status_code == 400
+
+
 async def test_shelve_offloads_to_an_image_and_unshelve_boots_it(
     tenant: Api, admin: Api, compute_cloud: ComputeCloud
 ) -> None:
@@ -63,11 +83,21 @@ async def test_shelve_offloads_to_an_image_and_unshelve_boots_it(
     assert shelved["OS-EXT-STS:power_state"] == 4
     seen = (await admin.get(f"/v2.1/servers/{server['id']}")).json()["server"]
     assert seen["OS-EXT-SRV-ATTR:host"] is None
+    images = await compute_cloud.on_images(tenant).get(
+        "/v2/images", params={"name": f"{server['name']}-shelved"}
+    )
+    (shelved_image,) = images.json()["images"]
     again = await act(tenant, server["id"], {"shelve": None})
     assert again.status_code == 409
     assert (await act(tenant, server["id"], {"unshelve": None})).status_code == 202
     back = await wait_for_status(tenant, server["id"], "ACTIVE")
     assert back["image"]["id"] == compute_cloud.image_id
+    for _ in range(200):  # the agent deletes the shelved image once the guest runs
+        gone = await compute_cloud.on_images(tenant).get(f"/v2/images/{shelved_image['id']}")
+        if gone.status_code == 404:
+            break
+        await asyncio.sleep(0.01)
+    assert gone.status_code == 404
 
 
 async def test_rebuild_replaces_image_name_and_metadata(
