@@ -13,7 +13,11 @@ import httpx
 
 
 class ImageServiceError(Exception):
-    """The image service answered something unexpected, or could not be reached."""
+    """The image service answered something unexpected (``status``), or could not be reached."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 class ImageClient:
@@ -56,18 +60,39 @@ class ImageClient:
             raise ImageServiceError(f"uploading {image_id}: {response.status_code} {response.text}")
 
     async def list(self, token: str, **filters: str) -> list[dict[str, Any]]:
-        """Every image the caller sees that matches ``filters`` (every page)."""
+        """The images the caller sees that match ``filters``: every page, or with a
+        ``limit`` filter, the first page only."""
         images: list[dict[str, Any]] = []
         path: str | None = "/v2/images"
         params: dict[str, str] | None = filters
         while path:
             response = await self._send("GET", path, token, params=params)
             if response.status_code != 200:
-                raise ImageServiceError(f"listing images: {response.status_code} {response.text}")
+                raise ImageServiceError(
+                    f"listing images: {response.status_code} {response.text}", response.status_code
+                )
             body = response.json()
             images += body["images"]
             path, params = body.get("next"), None  # the next link carries the query
+            if "limit" in filters:
+                break
         return images
 
-    async def delete(self, token: str, image_id: str) -> None:
-        await self._send("DELETE", f"/v2/images/{image_id}", token)
+    async def patch(
+        self, token: str, image_id: str, changes: list[dict[str, Any]]
+    ) -> dict[str, Any]:
+        """Apply JSON-patch ``changes`` to the image; the image as it is afterwards."""
+        headers = {"Content-Type": "application/openstack-images-v2.1-json-patch"}
+        response = await self._send(
+            "PATCH", f"/v2/images/{image_id}", token, json=changes, headers=headers
+        )
+        if response.status_code != 200:
+            raise ImageServiceError(
+                f"updating {image_id}: {response.status_code} {response.text}", response.status_code
+            )
+        image: dict[str, Any] = response.json()
+        return image
+
+    async def delete(self, token: str, image_id: str) -> int:
+        """Delete the image; the image service's status code (204 when it is gone)."""
+        return (await self._send("DELETE", f"/v2/images/{image_id}", token)).status_code

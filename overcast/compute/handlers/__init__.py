@@ -7,6 +7,7 @@ from overcast.compute.handlers import (
     flavor_extras,
     flavors,
     hypervisors,
+    images,
     instance_actions,
     keypairs,
     migrations,
@@ -37,6 +38,7 @@ ROUTERS = [
     quotas.router,
     services.router,
     hypervisors.router,
+    images.router,
     aggregates.router,
     usage.router,
 ]
