@@ -117,7 +117,7 @@ class ComputeAgent:
 
     async def _rotate(self, uuid: str, token: str, rotation: m.Rotation) -> None:
         """Delete the backups of ``uuid`` of this kind but the newest ``rotation.keep``."""
-        backups = await self.images.list(
+        backups = await self.images.find(
             token,
             instance_uuid=uuid,
             image_type="backup",

@@ -59,7 +59,7 @@ class ImageClient:
         if response.status_code != 204:
             raise ImageServiceError(f"uploading {image_id}: {response.status_code} {response.text}")
 
-    async def list(self, token: str, **filters: str) -> list[dict[str, Any]]:
+    async def find(self, token: str, **filters: str) -> list[dict[str, Any]]:
         """The images the caller sees that match ``filters``: every page, or with a
         ``limit`` filter, the first page only."""
         images: list[dict[str, Any]] = []

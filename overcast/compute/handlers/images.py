@@ -115,7 +115,7 @@ async def _listed(request: Request, ctx: RequestContext, service: Any) -> list[d
         if key in params:
             filters[key] = params[key]
     try:
-        images = await client.list(token, **filters)
+        images = await client.find(token, **filters)
     except ImageServiceError as exc:
         raise _refused("Invalid image filters", exc) from None
     for ours, theirs in (("minRam", "min_ram"), ("minDisk", "min_disk")):
