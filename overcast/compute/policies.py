@@ -149,6 +149,7 @@ RESOURCES = [
     *_rules("os-instance-usage-audit-log:", ADMIN, "list", "show"),
     *_rules("extensions", ANYONE, ""),
     *_rules("os-networks:", READER_OR_ADMIN, "list", "view"),
+    *_rules("os-server-external-events:", ADMIN, "create"),
 ]
 
 RULES = [*BASE, *SERVERS, *RESOURCES]

@@ -21,7 +21,7 @@ NAME_PATTERN = r"^(?! )[\S ]*(?<! )$"
 """Printable, with no leading or trailing blank (Nova's ``name`` type)."""
 
 
-FORMATS = jsonschema.FormatChecker(["ipv4", "ipv6"])
+FORMATS = jsonschema.FormatChecker(["ipv4", "ipv6", "uuid"])
 """The string formats Nova's schemas check (JSON-Schema leaves ``format`` unchecked otherwise)."""
 
 

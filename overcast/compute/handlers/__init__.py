@@ -4,6 +4,7 @@ from overcast.compute.handlers import (
     aggregates,
     discovery,
     extensions,
+    external_events,
     flavor_extras,
     flavors,
     hypervisors,
@@ -25,6 +26,7 @@ from overcast.compute.handlers import (
 ROUTERS = [
     discovery.router,
     extensions.router,
+    external_events.router,
     flavors.router,
     flavor_extras.router,
     keypairs.router,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from tests.api.compute.conductor_helpers import boot, server_body, wait_for_status
@@ -229,3 +230,35 @@ async def test_usage_pages_by_server_from_2_40(tenant: Api, compute_cloud: Compu
     assert {one, two} == {first["id"], second["id"]}  # each once, in creation order
     bad = await latest(tenant).get(url, params={**params, "marker": "nope"})
     assert bad.status_code == 400
+
+
+async def test_external_events_are_answered_per_server(
+    admin: Api, tenant: Api, compute_cloud: ComputeCloud
+) -> None:
+    server = await boot(tenant, compute_cloud)
+    missing = str(uuid.uuid4())
+    events = [
+        {"name": "network-changed", "server_uuid": server["id"], "tag": "port-1"},
+        {"name": "network-vif-plugged", "server_uuid": missing},
+    ]
+    response = await admin.post("/v2.1/os-server-external-events", json={"events": events})
+    assert response.status_code == 207
+    first, second = response.json()["events"]
+    assert (first["code"], first["status"], first["tag"]) == (200, "completed", "port-1")
+    assert (second["code"], second["status"]) == (404, "failed")
+    nobody = await admin.post("/v2.1/os-server-external-events", json={"events": events[1:]})
+    assert nobody.status_code == 404
+    assert (
+        await tenant.post("/v2.1/os-server-external-events", json={"events": events})
+    ).status_code == 403
+    power = {"name": "power-update", "server_uuid": server["id"], "tag": "POWER_OFF"}
+    early = await admin.post("/v2.1/os-server-external-events", json={"events": [power]})
+    assert early.status_code == 400  # power-update exists from 2.76
+    done = await latest(admin).post("/v2.1/os-server-external-events", json={"events": [power]})
+    assert done.json()["events"][0]["code"] == 200
+    shown = (await tenant.get(f"/v2.1/servers/{server['id']}")).json()["server"]
+    assert shown["status"] == "SHUTOFF"
+    bad = {"name": "network-changed", "server_uuid": "not-a-uuid"}
+    assert (
+        await admin.post("/v2.1/os-server-external-events", json={"events": [bad]})
+    ).status_code == 400
