@@ -2,6 +2,7 @@
 
 from overcast.compute.handlers import (
     aggregates,
+    audit_log,
     discovery,
     extensions,
     external_events,
@@ -42,6 +43,7 @@ ROUTERS = [
     hypervisors.router,
     images.router,
     aggregates.router,
+    audit_log.router,
     usage.router,
 ]
 assert server_moves  # its actions register with server_actions' dispatcher
