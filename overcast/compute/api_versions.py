@@ -43,6 +43,7 @@ V2_52 = Version(2, 52)  # tags on create
 V2_53 = Version(2, 53)  # services and hypervisors by uuid
 V2_54 = Version(2, 54)  # key_name on rebuild
 V2_55 = Version(2, 55)  # flavor description
+V2_56 = Version(2, 56)  # a target host on cold migrate
 V2_57 = Version(2, 57)  # personality removed; user_data on rebuild
 V2_58 = Version(2, 58)  # instance actions pagination and changes-since
 V2_59 = Version(2, 59)  # migrations pagination

@@ -74,7 +74,7 @@ SERVERS = [
     *_rules("os-instance-actions:", READER_OR_ADMIN, "list", "show"),
     *_rules("os-instance-actions:", ADMIN, "events", "events:details"),
     *_rules("os-admin-actions:", ADMIN, "reset_state", "inject_network_info"),
-    *_rules("os-migrate-server:", ADMIN, "migrate", "migrate_live"),
+    *_rules("os-migrate-server:", ADMIN, "migrate", "migrate:host", "migrate_live"),
     *_rules("os-create-backup", MEMBER_OR_ADMIN, ""),
     *_rules("os-server-diagnostics", ADMIN, ""),
     *_rules("os-server-password:", READER_OR_ADMIN, "show"),

@@ -209,3 +209,11 @@ def test_servers_spread_over_three_agents_and_avoid_a_dead_one(
     landed = Counter(s.compute_host for s in second)
     assert "node-3" not in landed, landed
     assert set(landed) == {"node-1", "node-2"}, landed
+
+    # cold migration: with node-3 down, a server of node-1 can only go to node-2
+    moving = next(s for s in second if s.compute_host == "node-1")
+    conn.compute.migrate_server(moving)
+    conn.compute.wait_for_server(moving, status="VERIFY_RESIZE", interval=0.5, wait=60)
+    conn.compute.confirm_server_resize(moving)
+    moved = conn.compute.wait_for_server(moving, status="ACTIVE", interval=0.5, wait=60)
+    assert conn.compute.get_server(moved.id).compute_host == "node-2"

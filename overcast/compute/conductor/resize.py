@@ -23,7 +23,7 @@ from overcast.compute import flavors, groups, instances, placement
 from overcast.compute import messages as m
 from overcast.compute.conductor import nodes
 from overcast.compute.conductor.build import NO_VALID_HOST, spec_of
-from overcast.compute.models import Instance
+from overcast.compute.models import Instance, Migration
 from overcast.compute.rpcapi import AgentClient
 from overcast.compute.service import ComputeService
 from overcast.compute.states import TaskState, VmState
@@ -48,9 +48,13 @@ class Resizer:
             group = await groups.scheduling_of(
                 session, instance.request_spec.get("group"), but=instance.uuid
             )
+            migration = await instances.migration_by_uuid(session, request.migration_uuid)
         resources = flavors.resources(instance.flavor)
         ask = SelectDestinations(
-            resources=resources, availability_zone=instance.availability_zone, **group
+            resources=resources,
+            availability_zone=instance.availability_zone,
+            **_placement_of(migration),
+            **group,
         )
         try:
             chosen = await self.scheduler.select_destinations(ask)
@@ -133,6 +137,14 @@ class Resizer:
                 result="Error",
                 traceback=message,
             )
+
+
+def _placement_of(migration: Migration | None) -> dict[str, list[str]]:
+    """A cold migration leaves its source host, for the one the admin named if any."""
+    if migration is None or migration.migration_type != "migration":
+        return {}
+    wanted = [migration.dest_compute] if migration.dest_compute else []
+    return {"ignore_hosts": [migration.source_compute or ""], "force_hosts": wanted}
 
 
 async def settle(

@@ -19,7 +19,7 @@ from overcast.common.clients import ImageServiceError
 from overcast.compute import flavors, instances, placement, quotas
 from overcast.compute import messages as m
 from overcast.compute import validation as v
-from overcast.compute.api_versions import V2_19, V2_45, V2_54, V2_57, V2_77
+from overcast.compute.api_versions import V2_19, V2_45, V2_54, V2_56, V2_57, V2_77
 from overcast.compute.conductor import nodes
 from overcast.compute.conductor.build import spec_of
 from overcast.compute.handlers.server_actions import Call, action
@@ -253,25 +253,54 @@ async def resize(call: Call) -> Response:
         if new["flavorid"] == instance.flavor.get("flavorid"):
             raise BadRequest("When resizing, instances must change flavor!")
         await _check_resize_quota(session, call, instance, new)
-        migration = Migration(
-            uuid=str(uuid.uuid4()),
-            instance_uuid=instance.uuid,
-            migration_type="resize",
-            status="pre-migrating",
-            source_compute=instance.host,
-            source_node=instance.node,
-            old_flavor_id=str(instance.flavor.get("id", "")),
-            new_flavor_id=str(new["id"]),
-            project_id=instance.project_id,
-            user_id=instance.user_id,
-            created_at=now,
-            updated_at=now,
-        )
-        session.add(migration)
-        instance.old_flavor = instance.flavor
-        instances.set_flavor(instance, new)
+        migration = _migration(session, instance, new, "resize", now)
     await ConductorClient(call.service.bus).resize_instance(instance.uuid, migration.uuid)
     return empty_response(202)
+
+
+@action("migrate", a.MIGRATE)
+async def migrate(call: Call) -> Response:
+    """Cold-migrate: the same flavor on another host (one the admin names, from 2.56)."""
+    host = (call.args or {}).get("host")
+    if call.args and call.ctx.version < V2_56:
+        raise v.unexpected(next(iter(call.args)))
+    now = call.service.clock.now()
+    async with call.service.db.write() as session:
+        instance = await call.begin_in(
+            session, "os_compute_api:os-migrate-server:migrate", "migrate"
+        )
+        if host is not None:
+            call.ctx.enforce("os_compute_api:os-migrate-server:migrate:host")
+            if await placement.node_by_host(session, host) is None:
+                raise BadRequest(f"Compute host {host} could not be found.")
+        migration = _migration(session, instance, instance.flavor, "migration", now)
+        migration.dest_compute = host
+    await ConductorClient(call.service.bus).resize_instance(instance.uuid, migration.uuid)
+    return empty_response(202)
+
+
+def _migration(
+    session: Any, instance: Instance, new: dict[str, Any], kind: str, now: Any
+) -> Migration:
+    """Record a resize or cold migration of ``instance`` to flavor ``new``; the old is kept."""
+    migration = Migration(
+        uuid=str(uuid.uuid4()),
+        instance_uuid=instance.uuid,
+        migration_type=kind,
+        status="pre-migrating",
+        source_compute=instance.host,
+        source_node=instance.node,
+        old_flavor_id=str(instance.flavor.get("id", "")),
+        new_flavor_id=str(new.get("id", "")),
+        project_id=instance.project_id,
+        user_id=instance.user_id,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(migration)
+    instance.old_flavor = instance.flavor
+    instances.set_flavor(instance, new)
+    return migration
 
 
 async def _check_resize_quota(

@@ -88,6 +88,7 @@ TRANSITIONS: dict[str, Transition] = {
         "rebuild", (A, S, VmState.ERROR), T.REBUILDING, event="compute_rebuild_instance"
     ),
     "resize": Transition("resize", (A, S), T.RESIZE_PREP, event="compute_prep_resize"),
+    "migrate": Transition("migrate", (A, S), T.RESIZE_PREP, event="compute_prep_resize"),
     "confirmResize": Transition(
         "confirmResize", (VmState.RESIZED,), event="compute_confirm_resize"
     ),
@@ -171,6 +172,7 @@ RESIZE = v.object_of(
     },
     required=("flavorRef",),
 )
+MIGRATE = {"oneOf": [{"type": "null"}, v.object_of({"host": {"type": ["string", "null"]}})]}
 REBUILD = v.object_of(
     {
         "imageRef": {"type": "string"},

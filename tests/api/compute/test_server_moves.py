@@ -206,3 +206,28 @@ async def test_resize_beyond_the_core_quota_is_a_403(
     response = await act(tenant, server["id"], {"resize": {"flavorRef": "5"}})
     assert response.status_code == 403
     assert "Quota exceeded for cores" in response.json()["forbidden"]["message"]
+
+
+async def test_cold_migration_needs_another_host(
+    tenant: Api, admin: Api, compute_cloud: ComputeCloud
+) -> None:
+    server = await boot(tenant, compute_cloud)
+    assert (await act(tenant, server["id"], {"migrate": None})).status_code == 403
+    missing = await act(admin, "00000000-0000-0000-0000-000000000000", {"migrate": None})
+    assert missing.status_code == 404
+    early = await act(admin, server["id"], {"migrate": {"host": "elsewhere"}})
+    assert early.status_code == 400
+    unknown = await act(latest(admin), server["id"], {"migrate": {"host": "elsewhere"}})
+    assert unknown.status_code == 400
+    assert (await act(admin, server["id"], {"migrate": None})).status_code == 202
+    # the test cloud has one compute host: the migration fails, the server stays where it is
+    for _ in range(500):
+        migrations = await admin.get("/v2.1/os-migrations", params={"instance_uuid": server["id"]})
+        (migration,) = migrations.json()["migrations"]
+        if migration["status"] == "error":
+            break
+        await asyncio.sleep(0.01)
+    assert migration["status"] == "error"
+    assert migration["old_instance_type_id"] == migration["new_instance_type_id"]
+    back = await wait_for_status(tenant, server["id"], "ACTIVE")
+    assert back["flavor"]["id"] == "1"
