@@ -6,7 +6,7 @@ DATA_DIR ?= data
 SERVICES ?=
 STAMP    := $(VENV)/.installed-stamp
 
-.PHONY: install up test test-fast lint tempest bench clean
+.PHONY: install up test test-fast lint tempest bench bench-nova clean
 
 $(STAMP): pyproject.toml scripts/install-debian-packages.sh
 	scripts/install-debian-packages.sh
@@ -44,6 +44,11 @@ bench: install
 	$(BIN)/python bench/identity.py
 	$(BIN)/python bench/image.py
 	$(BIN)/python bench/scheduler.py
+	$(BIN)/python bench/compute.py
+
+## The compute benchmark against the real Nova too (installs and starts it: slow).
+bench-nova: install
+	$(BIN)/python bench/compute.py --nova
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .tempest
