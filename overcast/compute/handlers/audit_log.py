@@ -31,6 +31,7 @@ def audit_period(before: datetime) -> tuple[datetime, datetime]:
 
 
 async def _report(service: ComputeService, before: datetime) -> dict[str, Any]:
+    """The audit of the period before ``before`` (the list and show wrap it differently)."""
     begin, end = audit_period(before)
     async with service.db.read() as session:
         hosts = list(
@@ -41,26 +42,25 @@ async def _report(service: ComputeService, before: datetime) -> dict[str, Any]:
             )
         )
     return {
-        "instance_usage_audit_logs": {
-            "hosts_not_run": hosts,
-            "log": {},
-            "num_hosts": len(hosts),
-            "num_hosts_done": 0,
-            "num_hosts_not_run": len(hosts),
-            "num_hosts_running": 0,
-            "overall_status": f"0 of {len(hosts)} hosts done. 0 errors.",
-            "period_beginning": begin.strftime(FORMATS[0]),
-            "period_ending": end.strftime(FORMATS[0]),
-            "total_errors": 0,
-            "total_instances": 0,
-        }
+        "hosts_not_run": hosts,
+        "log": {},
+        "num_hosts": len(hosts),
+        "num_hosts_done": 0,
+        "num_hosts_not_run": len(hosts),
+        "num_hosts_running": 0,
+        "overall_status": f"0 of {len(hosts)} hosts done. 0 errors.",
+        "period_beginning": begin.strftime(FORMATS[0]),
+        "period_ending": end.strftime(FORMATS[0]),
+        "total_errors": 0,
+        "total_instances": 0,
     }
 
 
 @router.get("")
 async def list_audit_logs(ctx: Context, service: Compute) -> JSONResponse:
     ctx.enforce("os_compute_api:os-instance-usage-audit-log:list")
-    return json_response(await _report(service, service.clock.now().replace(tzinfo=None)))
+    now = service.clock.now().replace(tzinfo=None)
+    return json_response({"instance_usage_audit_logs": await _report(service, now)})
 
 
 @router.get("/{before_timestamp}")
@@ -74,4 +74,4 @@ async def show_audit_log(before_timestamp: str, ctx: Context, service: Compute) 
             continue
     else:
         raise BadRequest(f"Invalid timestamp for date {before_timestamp}")
-    return json_response(await _report(service, before))
+    return json_response({"instance_usage_audit_log": await _report(service, before)})

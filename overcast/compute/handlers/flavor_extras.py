@@ -93,7 +93,7 @@ async def update_extra_spec(
     return json_response({key: value})
 
 
-@router.delete("/os-extra_specs/{key}", status=202)
+@router.delete("/os-extra_specs/{key}", status=200)
 async def delete_extra_spec(flavor_id: str, key: str, ctx: Context, service: Compute) -> Response:
     ctx.enforce("os_compute_api:os-flavor-extra-specs:delete")
     async with service.db.write() as session:
@@ -102,7 +102,7 @@ async def delete_extra_spec(flavor_id: str, key: str, ctx: Context, service: Com
         if spec is None:
             raise NotFound(f"Flavor {flavor_id} has no extra specs with key {key}.")
         flavor.extra_specs.remove(spec)
-    return empty_response(202)
+    return empty_response(200)
 
 
 async def _access_list(service: Compute, flavor: Flavor) -> list[dict[str, str]]:

@@ -272,13 +272,13 @@ async def test_the_usage_audit_log_reports_no_host_ran_it(
     assert host_of(compute_cloud) in log["hosts_not_run"]
     assert log["num_hosts_done"] == 0 and log["num_hosts"] == len(log["hosts_not_run"])
     before = await admin.get("/v2.1/os-instance_usage_audit_log/2026-03-15 10:00:00")
-    period = before.json()["instance_usage_audit_logs"]
+    period = before.json()["instance_usage_audit_log"]
     assert (period["period_beginning"], period["period_ending"]) == (
         "2026-02-01 00:00:00",
         "2026-03-01 00:00:00",
     )
     january = await admin.get("/v2.1/os-instance_usage_audit_log/2026-01-02 00:00:00")
-    assert january.json()["instance_usage_audit_logs"]["period_beginning"] == "2025-12-01 00:00:00"
+    assert january.json()["instance_usage_audit_log"]["period_beginning"] == "2025-12-01 00:00:00"
     bad = await admin.get("/v2.1/os-instance_usage_audit_log/yesterday")
     assert bad.status_code == 400
     assert bad.json()["badRequest"]["message"] == "Invalid timestamp for date yesterday"
