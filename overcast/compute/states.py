@@ -153,3 +153,6 @@ POWER_STATE_NAMES = {
     PowerState.CRASHED: "CRASHED",
     PowerState.SUSPENDED: "SUSPENDED",
 }
+
+FAULT_STATES = (VmState.ERROR, VmState.DELETED)
+"""The vm_states in which a server shows its latest fault."""

@@ -19,7 +19,12 @@ from overcast.compute.rpcapi import AgentClient, ConductorClient
 from overcast.compute.servers import create as creating
 from overcast.compute.servers import listing, views
 from overcast.compute.servers.actions import check_locked
-from overcast.compute.servers.lookup import group_of, latest_fault, visible_server
+from overcast.compute.servers.lookup import (
+    group_of,
+    latest_fault,
+    latest_faults,
+    visible_server,
+)
 from overcast.compute.servers.schemas import UPDATE
 from overcast.compute.states import TaskState
 from overcast.scheduler.manager import SchedulerClient
@@ -76,10 +81,8 @@ async def list_servers(request: Request, ctx: Context, service: Compute) -> JSON
 async def list_servers_detail(request: Request, ctx: Context, service: Compute) -> JSONResponse:
     page = await _listing(request, ctx, service)
     async with service.db.read() as session:
-        items = [
-            views.detail(request, ctx, i, fault=await latest_fault(session, i.uuid))
-            for i in page.servers
-        ]
+        faults = await latest_faults(session, page.servers)
+    items = [views.detail(request, ctx, i, fault=faults.get(i.uuid)) for i in page.servers]
     return json_response(_page_body(request, items, page, "servers/detail"))
 
 

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from overcast.common.api.errors import NotFound
 from overcast.common.auth.context import RequestContext
 from overcast.compute.models import Instance, InstanceFault, ServerGroupMember
+from overcast.compute.states import FAULT_STATES
 
 
 def target(instance: Instance) -> dict[str, str]:
@@ -40,6 +41,21 @@ async def latest_fault(session: AsyncSession, uuid: str) -> InstanceFault | None
         .limit(1)
     )
     return found
+
+
+async def latest_faults(
+    session: AsyncSession, instances: list[Instance]
+) -> dict[str, InstanceFault]:
+    """The latest fault of each instance that shows one (ERROR or DELETED), in one query."""
+    wanted = [i.uuid for i in instances if i.vm_state in FAULT_STATES]
+    if not wanted:
+        return {}
+    faults = await session.scalars(
+        select(InstanceFault)
+        .where(InstanceFault.instance_uuid.in_(wanted))
+        .order_by(InstanceFault.id)
+    )
+    return {fault.instance_uuid: fault for fault in faults}  # later ids overwrite earlier
 
 
 async def group_of(session: AsyncSession, uuid: str) -> list[str]:

@@ -23,7 +23,7 @@ from overcast.compute.api_versions import (
 )
 from overcast.compute.handlers.common import base_url, links
 from overcast.compute.models import Instance, InstanceFault
-from overcast.compute.states import VmState, status
+from overcast.compute.states import FAULT_STATES, status
 
 PROGRESS_STATUSES = {"ACTIVE", "BUILD", "REBUILD", "RESIZE", "VERIFY_RESIZE", "MIGRATING"}
 
@@ -156,7 +156,7 @@ def detail(
         view["server_groups"] = groups
     if ctx.version >= V2_73:
         view["locked_reason"] = instance.locked_reason
-    if fault is not None and instance.vm_state in (VmState.ERROR, VmState.DELETED):
+    if fault is not None and instance.vm_state in FAULT_STATES:
         view["fault"] = _fault(ctx, fault)
     return view
 
