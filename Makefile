@@ -23,7 +23,7 @@ up: install
 	$(BIN)/overcast up --data-dir $(DATA_DIR)
 
 ## Lint, type-check, then every test: unit, API (SQLite and PostgreSQL), functional with the
-## real openstack CLI and openstacksdk, schemathesis fuzzing, and the Tempest identity and image baselines.
+## real openstack CLI and openstacksdk, schemathesis fuzzing, and the Tempest identity, image and compute baselines.
 test: lint
 	$(BIN)/pytest tests
 

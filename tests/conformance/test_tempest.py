@@ -1,4 +1,4 @@
-"""Tempest's identity and image API tests against a two-worker all-in-one cloud.
+"""Tempest's identity, image and compute API tests against a two-worker all-in-one cloud.
 
 Every test id in ``conformance/baseline/<service>.txt`` must still pass.
 """
@@ -11,7 +11,7 @@ from tests.conformance import runner
 
 pytestmark = [pytest.mark.conformance, pytest.mark.timeout(1800)]
 
-SERVICES = "identity image"
+SERVICES = "identity image compute"
 
 
 def test_baselines_still_pass() -> None:
