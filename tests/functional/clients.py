@@ -41,3 +41,23 @@ def cli(
 
 def name(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+def public_raw_image(cloud: RunningCloud, directory: Path, prefix: str = "bootable") -> str:
+    """A public 1 MiB raw image made with ``image create``; its id."""
+    disk = directory / "disk.raw"
+    disk.write_bytes(bytes(1 << 20))
+    image = cli(
+        cloud,
+        "image",
+        "create",
+        "--public",
+        "--disk-format",
+        "raw",
+        "--container-format",
+        "bare",
+        "--file",
+        str(disk),
+        name(prefix),
+    )
+    return str(image["id"])

@@ -12,7 +12,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
-from tests.functional.clients import cli, name
+from tests.functional.clients import cli, name, public_raw_image
 from tests.functional.cloud import RunningCloud
 
 pytestmark = pytest.mark.functional
@@ -20,22 +20,7 @@ pytestmark = pytest.mark.functional
 
 @pytest.fixture(scope="module")
 def bootable(running_cloud: RunningCloud, tmp_path_factory: pytest.TempPathFactory) -> str:
-    disk = tmp_path_factory.mktemp("img") / "disk.raw"
-    disk.write_bytes(bytes(1 << 20))
-    image = cli(
-        running_cloud,
-        "image",
-        "create",
-        "--public",
-        "--disk-format",
-        "raw",
-        "--container-format",
-        "bare",
-        "--file",
-        str(disk),
-        name("bootable"),
-    )
-    return str(image["id"])
+    return public_raw_image(running_cloud, tmp_path_factory.mktemp("img"))
 
 
 def public_key_file(directory: Path) -> Path:

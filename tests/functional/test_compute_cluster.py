@@ -27,7 +27,7 @@ from openstack.connection import Connection
 from overcast.compute import messages as m
 from overcast.scheduler.messages import TOPIC as SCHEDULER
 from tests.conftest import POSTGRES_URL, RABBIT_URL, PostgresSchema, bus_settings, drop_namespace
-from tests.functional.clients import cli, name
+from tests.functional.clients import cli, name, public_raw_image
 from tests.functional.cloud import (
     ADMIN_PASSWORD,
     DEMO_PASSWORD,
@@ -177,26 +177,12 @@ def test_servers_spread_over_three_agents_and_avoid_a_dead_one(
     )
     hypervisors = cli(control, "hypervisor", "list")
     assert sorted(h["Hypervisor Hostname"] for h in hypervisors) == list(AGENTS)
-    disk = tmp_path / "disk.raw"
-    disk.write_bytes(bytes(1 << 20))
-    image = cli(
-        control,
-        "image",
-        "create",
-        "--public",
-        "--disk-format",
-        "raw",
-        "--container-format",
-        "bare",
-        "--file",
-        str(disk),
-        name("probe-image"),
-    )
+    image = public_raw_image(control, tmp_path, "probe-image")
     cli(control, "quota", "set", "--instances", "100", "--cores", "100", "admin")
     monkeypatch.setenv("OS_CLIENT_CONFIG_FILE", str(control.clouds_yaml))
     conn = openstack.connect(cloud="overcast-admin")
 
-    first = boot(conn, image["id"], 60)
+    first = boot(conn, image, 60)
     spread = Counter(s.compute_host for s in first)
     assert set(spread) == set(AGENTS), spread
     assert min(spread.values()) >= 15, spread  # the spread weigher: about 20 each
@@ -205,7 +191,7 @@ def test_servers_spread_over_three_agents_and_avoid_a_dead_one(
     wait_for(lambda: compute_states(cluster).get("node-3") == "down", "node-3 to go down")
     assert compute_states(cluster) == {"node-1": "up", "node-2": "up", "node-3": "down"}
 
-    second = boot(conn, image["id"], 12)
+    second = boot(conn, image, 12)
     landed = Counter(s.compute_host for s in second)
     assert "node-3" not in landed, landed
     assert set(landed) == {"node-1", "node-2"}, landed

@@ -19,7 +19,7 @@ from overcast.common.clients import ImageClient, ImageServiceError
 from overcast.compute import quotas
 from overcast.compute.api_versions import V2_36
 from overcast.compute.handlers.common import PREFIX, Compute, base_url, json_body, next_link
-from overcast.compute.handlers.server_metadata import META_BODY, METADATA_BODY
+from overcast.compute.handlers.server_metadata import METADATA_BODY, item_of, meta_item
 
 router = Router(prefix=f"{PREFIX}/images")
 
@@ -240,21 +240,14 @@ async def replace_image_metadata(
 async def show_image_metadata_item(
     image_id: str, key: str, ctx: Context, service: Compute
 ) -> JSONResponse:
-    items = metadata_of(await _image(ctx, service, image_id))
-    if key not in items:
-        raise NotFound("Metadata item was not found")
-    return json_response({"meta": {key: items[key]}})
+    return json_response(item_of(metadata_of(await _image(ctx, service, image_id)), key))
 
 
 @router.put("/{image_id}/metadata/{key}")
 async def set_image_metadata_item(
     image_id: str, key: str, request: Request, ctx: Context, service: Compute
 ) -> JSONResponse:
-    meta = (await json_body(request, META_BODY))["meta"]
-    if len(meta) > 1:
-        raise BadRequest("Request body contains too many items")
-    if key not in meta:
-        raise BadRequest("Request body and URI mismatch")
+    meta = await meta_item(request, key)
     await _set(ctx, service, image_id, meta, replace=False)
     return json_response({"meta": meta})
 

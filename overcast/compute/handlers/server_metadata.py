@@ -40,6 +40,23 @@ CHANGEABLE = (
 )
 
 
+async def meta_item(request: Request, key: str) -> dict[str, str]:
+    """The body's ``meta``: exactly one item, the one the URL names (Nova's checks)."""
+    meta: dict[str, str] = (await json_body(request, META_BODY))["meta"]
+    if len(meta) > 1:
+        raise BadRequest("Request body contains too many items")
+    if key not in meta:
+        raise BadRequest("Request body and URI mismatch")
+    return meta
+
+
+def item_of(items: dict[str, str], key: str) -> dict[str, dict[str, str]]:
+    """``{"meta": {key: value}}`` of ``items``; :raises NotFound: without that key."""
+    if key not in items:
+        raise NotFound("Metadata item was not found")
+    return {"meta": {key: items[key]}}
+
+
 async def _changeable(
     session: AsyncSession, ctx: RequestContext, server_id: str, rule: str, what: str
 ) -> Instance:
@@ -110,21 +127,14 @@ async def show_metadata_item(
         instance = await visible_server(
             session, ctx, server_id, "os_compute_api:server-metadata:show"
         )
-    items = instance.metadata_dict
-    if key not in items:
-        raise NotFound("Metadata item was not found")
-    return json_response({"meta": {key: items[key]}})
+    return json_response(item_of(instance.metadata_dict, key))
 
 
 @router.put("/metadata/{key}")
 async def set_metadata_item(
     server_id: str, key: str, request: Request, ctx: Context, service: Compute
 ) -> JSONResponse:
-    meta = (await json_body(request, META_BODY))["meta"]
-    if len(meta) > 1:
-        raise BadRequest("Request body contains too many items")
-    if key not in meta:
-        raise BadRequest("Request body and URI mismatch")
+    meta = await meta_item(request, key)
     async with service.db.write() as session:
         instance = await _changeable(
             session, ctx, server_id, "os_compute_api:server-metadata:update", "update metadata"
