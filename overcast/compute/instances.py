@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import raiseload, selectinload
 
 from overcast.compute import placement
 from overcast.compute.models import (
@@ -28,12 +29,31 @@ def set_flavor(instance: Instance, flavor: dict[str, Any]) -> None:
     instance.root_gb = int(flavor["root_gb"])
 
 
-async def live_instance(session: AsyncSession, uuid: str) -> Instance | None:
-    """The instance with this uuid, unless it is deleted."""
-    instance = await session.get(Instance, uuid)
+def _loading(spec: bool) -> list[Any]:
+    """What the conductor loads of an instance: its metadata only to spawn it, never tags."""
+    metadata = selectinload(Instance.metadata_items) if spec else raiseload(Instance.metadata_items)
+    return [metadata, raiseload(Instance.tags)]
+
+
+async def live_instance(session: AsyncSession, uuid: str, *, spec: bool = False) -> Instance | None:
+    """The instance with this uuid, unless it is deleted (with its metadata when ``spec``)."""
+    instance = await session.get(Instance, uuid, options=_loading(spec))
     if instance is None or instance.deleted:
         return None
     return instance
+
+
+async def live_instances(session: AsyncSession, uuids: list[str]) -> list[Instance]:
+    """The instances of ``uuids`` that are not deleted, in that order, in one query."""
+    found = {
+        i.uuid: i
+        for i in await session.scalars(
+            select(Instance)
+            .where(Instance.uuid.in_(uuids), Instance.deleted.is_(False))
+            .options(*_loading(False))
+        )
+    }
+    return [found[u] for u in uuids if u in found]
 
 
 def record_fault(
@@ -82,9 +102,9 @@ def start_action(
     return record
 
 
-async def latest_action(session: AsyncSession, uuid: str) -> InstanceAction | None:
-    found: InstanceAction | None = await session.scalar(
-        select(InstanceAction)
+async def latest_action_id(session: AsyncSession, uuid: str) -> int | None:
+    found: int | None = await session.scalar(
+        select(InstanceAction.id)
         .where(InstanceAction.instance_uuid == uuid)
         .order_by(InstanceAction.id.desc())
         .limit(1)
@@ -103,12 +123,16 @@ async def record_event(
     traceback: str | None = None,
     started: datetime | None = None,
 ) -> None:
-    """An event of the instance's latest action, finished now (or started, with no result)."""
-    action = await latest_action(session, uuid)
-    if action is None:
+    """An event of the instance's latest action, finished now (or started, with no result).
+
+    The event is added by the action's id, without loading the action or its events.
+    """
+    action_id = await latest_action_id(session, uuid)
+    if action_id is None:
         return
-    action.events.append(
+    session.add(
         InstanceActionEvent(
+            action_id=action_id,
             event=event,
             result=result,
             traceback=traceback,
@@ -117,11 +141,17 @@ async def record_event(
             finish_time=now if result is not None else None,
         )
     )
-    action.updated_at = now
+    changes: dict[str, Any] = {"updated_at": now}
     if result == "Error":
-        action.message = "Error"
+        changes["message"] = "Error"
     if result is not None:
-        action.finish_time = now
+        changes["finish_time"] = now
+    await session.execute(
+        update(InstanceAction)
+        .where(InstanceAction.id == action_id)
+        .values(**changes)
+        .execution_options(synchronize_session=False)
+    )
 
 
 async def mark_deleted(

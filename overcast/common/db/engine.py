@@ -7,7 +7,9 @@ multi-worker Keystone on SQLite drops requests. So writes here begin with
 ``BEGIN IMMEDIATE``: they take the write lock up front and wait for it (up to
 ``busy_timeout``), while reads run concurrently thanks to WAL. Inside one process
 the writer engine has a single connection, so writers queue in asyncio instead
-of in threads blocked on the file lock.
+of in threads blocked on the file lock; that connection runs its statements
+inline on the event loop (:mod:`overcast.common.db.inline_sqlite`), so a
+transaction holds it only for its own work.
 
 A task that holds a connection must not ask the same pool for another: with
 enough such tasks at once the pool runs dry and every one of them waits for
@@ -33,6 +35,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from overcast.common.config import Settings
+from overcast.common.db import inline_sqlite
 
 
 class NestedSession(RuntimeError):
@@ -130,11 +133,15 @@ class Database:
         database = self.url.database
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
+        inline: dict[str, Any] = {}
+        if immediate and database and database != ":memory:":
+            inline["async_creator"] = inline_sqlite.creator(database)  # see that module
         engine = create_async_engine(
             self.url,
             pool_size=pool_size,
             max_overflow=0,
             pool_timeout=busy_timeout_ms / 1000 + 30,
+            **inline,
         )
         begin = "BEGIN IMMEDIATE" if immediate else "BEGIN"
 

@@ -44,8 +44,8 @@ class Builder:
     async def build(self, uuids: list[str], token: str = "") -> None:
         """Schedule, claim and spawn ``uuids``; ``token`` deletes an unshelved one's image."""
         async with self.service.db.read() as session:
-            found = [await instances.live_instance(session, u) for u in uuids]
-            waiting = [i for i in found if i is not None and i.task_state in WAITING]
+            found = await instances.live_instances(session, uuids)
+            waiting = [i for i in found if i.task_state in WAITING]
             if not waiting:
                 return
             group = await groups.scheduling_of(session, waiting[0].request_spec.get("group"))
@@ -93,7 +93,7 @@ class Builder:
         now = self.service.clock.now()
         try:
             async with self.service.db.write() as session:
-                instance = await instances.live_instance(session, uuid)
+                instance = await instances.live_instance(session, uuid, spec=True)
                 node = await placement.node_by_host(session, host)
                 if instance is None or instance.task_state not in WAITING or node is None:
                     raise placement.ClaimFailed(f"{uuid} no longer waits for {host}")

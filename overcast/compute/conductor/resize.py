@@ -89,7 +89,7 @@ class Resizer:
         Returns what the agent needs, the source host and whether the server is stopped;
         None when the resize is off.
         """
-        instance = await instances.live_instance(session, request.uuid)
+        instance = await instances.live_instance(session, request.uuid, spec=True)
         migration = await instances.migration_by_uuid(session, request.migration_uuid)
         node = await placement.node_by_host(session, host)
         if (

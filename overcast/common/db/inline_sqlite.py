@@ -1,0 +1,130 @@
+"""The SQLite write connection, run inline on the event loop instead of in a thread.
+
+A process has one SQLite write connection, and its transactions queue for it.
+Through aiosqlite every statement of a transaction hops to a thread and back,
+and each hop lets the event loop run other tasks first, so a transaction of ten
+statements held the connection (and the queue behind it) for ten turns of a busy
+loop: the writer was the bottleneck of the whole process. A local SQLite write
+takes tens of microseconds (WAL, ``synchronous = NORMAL``: no fsync at commit),
+less than a thread hop, so here the statements run at once, and a transaction
+holds the connection only for the work it does.
+
+This module gives SQLAlchemy's aiosqlite dialect (through ``async_creator``) a
+connection of the shape it expects from aiosqlite, whose coroutines complete
+without suspending. Readers keep aiosqlite: they run concurrently, in threads.
+The one wait that can block is ``BEGIN IMMEDIATE`` while another *process*
+writes, bounded by the other's (equally short) transaction.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+
+class _Cursor:
+    def __init__(self, cursor: sqlite3.Cursor) -> None:
+        self._cursor = cursor
+
+    async def __aenter__(self) -> _Cursor:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self._cursor.close()
+
+    @property
+    def description(self) -> Any:
+        return self._cursor.description
+
+    @property
+    def rowcount(self) -> int:
+        return self._cursor.rowcount
+
+    @property
+    def lastrowid(self) -> int | None:
+        return self._cursor.lastrowid
+
+    @property
+    def arraysize(self) -> int:
+        return self._cursor.arraysize
+
+    @arraysize.setter
+    def arraysize(self, value: int) -> None:
+        self._cursor.arraysize = value
+
+    async def execute(self, sql: str, parameters: Sequence[Any] | None = None) -> _Cursor:
+        self._cursor.execute(sql, parameters or ())
+        return self
+
+    async def executemany(self, sql: str, parameters: Iterable[Sequence[Any]]) -> _Cursor:
+        self._cursor.executemany(sql, parameters)
+        return self
+
+    async def fetchone(self) -> Any:
+        return self._cursor.fetchone()
+
+    async def fetchmany(self, size: int | None = None) -> list[Any]:
+        return self._cursor.fetchmany(size if size is not None else self._cursor.arraysize)
+
+    async def fetchall(self) -> list[Any]:
+        return self._cursor.fetchall()
+
+    async def close(self) -> None:
+        self._cursor.close()
+
+
+class _AtOnce:
+    """Stands in for aiosqlite's queue to its thread: runs what is put in it at once."""
+
+    def put_nowait(self, item: tuple[asyncio.Future[Any], Callable[[], Any]]) -> None:
+        future, function = item
+        try:
+            future.set_result(function())
+        except Exception as exc:  # the caller awaits the future and sees it
+            future.set_exception(exc)
+
+
+class InlineConnection:
+    """An aiosqlite-shaped connection whose work happens when it is asked for."""
+
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        self._conn = connection
+        self._connection: sqlite3.Connection | None = connection
+        self._tx = _AtOnce()
+
+    @property
+    def isolation_level(self) -> str | None:
+        return self._conn.isolation_level
+
+    def cursor(self) -> _Cursor:
+        return _Cursor(self._conn.cursor())
+
+    async def commit(self) -> None:
+        self._conn.commit()
+
+    async def rollback(self) -> None:
+        self._conn.rollback()
+
+    async def create_function(self, *args: Any, **kw: Any) -> None:
+        self._conn.create_function(*args, **kw)
+
+    async def close(self) -> None:
+        self.stop()
+
+    def stop(self) -> None:
+        if self._connection is not None:
+            self._connection = None
+            self._conn.close()
+
+
+def creator(database: str) -> Callable[[], Any]:
+    """An ``async_creator`` for ``create_async_engine``: inline connections to ``database``."""
+
+    async def connect() -> InlineConnection:
+        return InlineConnection(
+            sqlite3.connect(database, isolation_level=None, check_same_thread=False)
+        )
+
+    return connect
