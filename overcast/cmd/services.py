@@ -6,9 +6,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+import httpx
 from starlette.types import ASGIApp
 
 from overcast.common.bus import Bus, connect
+from overcast.common.clients import ImageClient
 from overcast.common.config import Settings
 from overcast.compute.app import make_compute_app
 from overcast.compute.engine import start_agent, start_control
@@ -35,6 +37,8 @@ class Shared:
         self._tokens: TokenProvider | None = None
         self._bus: Bus | None = None
         self._compute: ComputeService | None = None
+        self.image_app: ASGIApp | None = None
+        """The image API when this process serves it: compute then reaches it in process."""
 
     def identity(self) -> IdentityService:
         if self._identity is None:
@@ -55,10 +59,23 @@ class Shared:
             self._bus = await connect(self.settings.bus)
         return self._bus
 
+    def image_client(self) -> ImageClient:
+        """A client of the image API: in process (ASGI) when this process serves it, else HTTP.
+
+        Either way requests carry the caller's token through the image API's own
+        middleware and policy; in process they only skip the socket.
+        """
+        url = self.settings.service_url(self.settings.image.port)
+        if self.image_app is None:
+            return ImageClient(url)
+        return ImageClient(url, transport=httpx.ASGITransport(app=self.image_app))
+
     async def compute(self) -> ComputeService:
         """The compute service the API and the conductor of this process share."""
         if self._compute is None:
-            self._compute = ComputeService(self.settings, bus=await self.bus())
+            self._compute = ComputeService(
+                self.settings, bus=await self.bus(), image_client=self.image_client()
+            )
         return self._compute
 
     async def close(self) -> None:
@@ -104,6 +121,7 @@ async def _build_image(settings: Settings, shared: Shared) -> Built:
     await release_stale_uploads(service)
     identity_url = SERVICES["identity"].url(settings)
     app = make_image_app(service, shared.validator(), identity_url=identity_url)
+    shared.image_app = app
     return Built(app, service.close)
 
 
@@ -123,7 +141,7 @@ async def _start_conductor(settings: Settings, shared: Shared) -> Engine:
 
 
 async def _start_compute_agent(settings: Settings, shared: Shared) -> Engine:
-    return await start_agent(settings, await shared.bus())
+    return await start_agent(settings, await shared.bus(), images=shared.image_client())
 
 
 ENGINES: dict[str, Callable[[Settings, Shared], Awaitable[Engine]]] = {
