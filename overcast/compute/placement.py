@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import case, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from overcast.common.config import ComputeSettings
 from overcast.compute.models import Allocation, ComputeNode, Inventory
@@ -49,40 +50,58 @@ def set_inventories(node: ComputeNode, wanted: dict[str, tuple[int, int, float]]
 
 
 async def claim(
-    session: AsyncSession, consumer_id: str, provider_id: int, resources: dict[str, int]
+    session: AsyncSession, consumer_id: str, node: ComputeNode, resources: dict[str, int]
 ) -> None:
-    """Allocate ``resources`` on a provider to a consumer, or nothing at all.
+    """Allocate ``resources`` on a node to a consumer, or nothing at all.
 
-    Run it inside a write transaction; on :class:`ClaimFailed` the caller must
-    roll that transaction back (leaving the block by the exception does).
+    One conditional UPDATE takes every resource class at once, so it either fits
+    whole or changes nothing. ``node.inventories`` (as loaded in this transaction)
+    are brought up to date in memory, without another read. Run it inside a
+    write transaction; on :class:`ClaimFailed` the caller must roll that
+    transaction back (leaving the block by the exception does).
 
     :raises ClaimFailed: when a resource class lacks room (or the host lacks it).
     """
-    for resource_class, amount in sorted(resources.items()):
-        if amount <= 0:
-            continue
-        capacity = (Inventory.total - Inventory.reserved) * Inventory.allocation_ratio
-        result = await session.execute(
-            update(Inventory)
-            .where(
-                Inventory.provider_id == provider_id,
-                Inventory.resource_class == resource_class,
-                Inventory.used + amount <= capacity,
-                Inventory.max_unit >= amount,
-            )
-            .values(used=Inventory.used + amount)
-            .execution_options(synchronize_session=False)
+    wanted = {rc: amount for rc, amount in sorted(resources.items()) if amount > 0}
+    if not wanted:
+        return
+    amount = case(wanted, value=Inventory.resource_class)
+    capacity = (Inventory.total - Inventory.reserved) * Inventory.allocation_ratio
+    result = await session.execute(
+        update(Inventory)
+        .where(
+            Inventory.provider_id == node.id,
+            Inventory.resource_class.in_(wanted),
+            Inventory.used + amount <= capacity,
+            Inventory.max_unit >= amount,
         )
-        if result.rowcount != 1:  # type: ignore[attr-defined]
-            raise ClaimFailed(f"no room for {amount} {resource_class} on provider {provider_id}")
-        session.add(
-            Allocation(
-                consumer_id=consumer_id,
-                provider_id=provider_id,
-                resource_class=resource_class,
-                used=amount,
+        .values(used=Inventory.used + amount)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != len(wanted):  # type: ignore[attr-defined]
+        raise ClaimFailed(f"no room for {_short(node, wanted)} on provider {node.id}")
+    session.add_all(
+        Allocation(consumer_id=consumer_id, provider_id=node.id, resource_class=rc, used=used)
+        for rc, used in wanted.items()
+    )
+    for inventory in node.inventories:
+        if inventory.resource_class in wanted:
+            set_committed_value(
+                inventory, "used", inventory.used + wanted[inventory.resource_class]
             )
-        )
+
+
+def _short(node: ComputeNode, wanted: dict[str, int]) -> str:
+    """What of ``wanted`` the node cannot give, by its inventories as loaded."""
+    have = {inventory.resource_class: inventory for inventory in node.inventories}
+    lacking = [
+        f"{amount} {rc}"
+        for rc, amount in wanted.items()
+        if rc not in have
+        or have[rc].used + amount > (have[rc].total - have[rc].reserved) * have[rc].allocation_ratio
+        or have[rc].max_unit < amount
+    ]
+    return ", ".join(lacking) or ", ".join(f"{a} {rc}" for rc, a in wanted.items())
 
 
 async def release(session: AsyncSession, consumer_id: str) -> tuple[int, dict[str, int]] | None:

@@ -97,7 +97,7 @@ class Builder:
                 node = await placement.node_by_host(session, host)
                 if instance is None or instance.task_state not in WAITING or node is None:
                     raise placement.ClaimFailed(f"{uuid} no longer waits for {host}")
-                await placement.claim(session, uuid, node.id, resources)
+                await placement.claim(session, uuid, node, resources)
                 instance.host, instance.node = host, node.hypervisor_hostname
                 instance.task_state = TaskState.SPAWNING
                 instance.updated_at = now
@@ -105,11 +105,9 @@ class Builder:
                 unshelving = bool(instance.system_metadata.get("shelved_image_id"))
                 attempt = len(instance.request_spec.get("tried_hosts", [])) + 1
                 await instances.record_event(session, uuid, SCHEDULE_EVENT, now, host=host)
-                fresh = await placement.fresh_node(session, node.id)
                 service = await nodes.service_by_host(session, host)
-                report = await nodes.host_report(
-                    session, self.service.conf, fresh or node, service, now
-                )
+                # the claim brought node.inventories up to date: no second read
+                report = await nodes.host_report(session, self.service.conf, node, service, now)
                 instance.availability_zone = report.availability_zone
         except placement.ClaimFailed as exc:
             LOG.info("claim on %s failed: %s", host, exc)

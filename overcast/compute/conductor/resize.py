@@ -100,7 +100,7 @@ class Resizer:
         ):
             return None
         await placement.move(session, instance.uuid, migration.uuid)
-        await placement.claim(session, instance.uuid, node.id, resources)
+        await placement.claim(session, instance.uuid, node, resources)
         now = self.service.clock.now()
         migration.dest_compute, migration.dest_node = host, node.hypervisor_hostname
         migration.status = "migrating"

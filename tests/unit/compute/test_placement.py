@@ -54,7 +54,9 @@ async def try_claim(
 ) -> bool:
     try:
         async with service.db.write() as session:
-            await placement.claim(session, consumer, provider, amounts)
+            node = await session.get(ComputeNode, provider)
+            assert node is not None
+            await placement.claim(session, consumer, node, amounts)
     except placement.ClaimFailed:
         return False
     return True
@@ -106,3 +108,14 @@ async def test_allocation_ratio_and_reserved_shape_capacity(service: ComputeServ
     assert await try_claim(service, "y", provider, {"VCPU": 4})
     assert await try_claim(service, "z", provider, {"VCPU": 4})
     assert not await try_claim(service, "w", provider, {"VCPU": 1})
+
+
+async def test_a_claim_brings_the_loaded_node_up_to_date(service: ComputeService) -> None:
+    provider = await make_node(service, vcpus=4, memory_mb=1000)
+    async with service.db.write() as session:
+        node = await session.get(ComputeNode, provider)
+        assert node is not None
+        await placement.claim(session, "c", node, {"VCPU": 2, "MEMORY_MB": 300})
+        in_memory = {inv.resource_class: inv.used for inv in node.inventories}
+    expected = {"VCPU": 2, "MEMORY_MB": 300, "DISK_GB": 0}
+    assert in_memory == await usage(service, provider) == expected
