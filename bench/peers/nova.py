@@ -3,6 +3,10 @@
 Its scripts install Nova, Placement, Glance and Keystone from PyPI into their own
 venv, with their own RabbitMQ and PostgreSQL on other ports (5673, 5433), and
 start four fake-driver computes. Setting up takes tens of minutes the first time.
+
+Known limit: its RabbitMQ node reads the machine's ``/etc/rabbitmq/rabbitmq.conf``;
+where that pins ``listeners.tcp`` to 5672 and the machine's own broker runs there,
+the anchor's broker cannot start and its computes never register.
 """
 
 from __future__ import annotations
