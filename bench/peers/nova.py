@@ -18,6 +18,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from tests.functional.cloud import password_auth
+
 ANCHOR = Path(__file__).resolve().parents[3] / "shared" / "anchors" / "nova"
 ADMIN_PASSWORD = os.environ.get("ADMIN_PASS", "adminpass")
 KEYSTONE_PORT = int(os.environ.get("KS_PORT", "5001"))
@@ -29,26 +31,12 @@ def _script(name: str, *args: str) -> None:
 
 @contextmanager
 def running() -> Iterator[tuple[str, dict[str, Any]]]:
-    """Nova set up (once) and started; yields its auth URL and an admin password auth body."""
+    """Nova set up afresh and started; yields its auth URL and an admin password auth body."""
     if not ANCHOR.is_dir():
         raise SystemExit(f"the Nova anchor is not at {ANCHOR}")
     _script("setup.sh")  # a fresh deployment each time (the venvs are reused)
     _script("run.sh", "start")
-    auth = {
-        "auth": {
-            "identity": {
-                "methods": ["password"],
-                "password": {
-                    "user": {
-                        "name": "admin",
-                        "domain": {"id": "default"},
-                        "password": ADMIN_PASSWORD,
-                    }
-                },
-            },
-            "scope": {"project": {"name": "admin", "domain": {"id": "default"}}},
-        }
-    }
+    auth = password_auth("admin", ADMIN_PASSWORD, "admin")
     try:
         yield f"http://127.0.0.1:{KEYSTONE_PORT}/v3", auth
     finally:

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+from sqlalchemy import Select
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 
-from overcast.common.api.errors import BadRequest
+from overcast.common.api.errors import BadRequest, NotFound
 from overcast.common.api.routing import Inject, parse_json
+from overcast.common.auth.context import RequestContext
 from overcast.compute.service import ComputeService
 from overcast.compute.validation import validate
 
@@ -72,3 +75,35 @@ def query_int(request: Request, name: str, minimum: int = 0) -> int | None:
     if value < minimum:
         raise BadRequest(f"{name} param must be positive")
     return value
+
+
+def removed_in(ctx: RequestContext, version: tuple[int, int]) -> None:
+    """:raises NotFound: from ``version`` on, where Nova removed the API asked for."""
+    if ctx.version >= version:
+        raise NotFound("The resource could not be found.")
+
+
+async def newest_first(
+    session: AsyncSession,
+    query: Select[Any],
+    id_column: Any,
+    *,
+    marker: str | None,
+    marker_id: Select[Any],
+    limit: int | None,
+) -> list[Any]:
+    """A page of ``query``'s rows, newest (highest ``id_column``) first.
+
+    With ``marker``, the page starts after the row ``marker_id`` selects the id of.
+
+    :raises BadRequest: when no row has that marker.
+    """
+    if marker is not None:
+        start = await session.scalar(marker_id)
+        if start is None:
+            raise BadRequest(f"Marker {marker} could not be found.")
+        query = query.where(id_column < start)
+    query = query.order_by(id_column.desc())
+    if limit is not None:
+        query = query.limit(limit)
+    return list(await session.scalars(query))

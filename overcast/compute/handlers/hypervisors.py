@@ -17,7 +17,14 @@ from overcast.compute import placement
 from overcast.compute import validation as v
 from overcast.compute.api_versions import V2_28, V2_33, V2_43, V2_53
 from overcast.compute.conductor import nodes
-from overcast.compute.handlers.common import PREFIX, Compute, json_body, next_link, query_int
+from overcast.compute.handlers.common import (
+    PREFIX,
+    Compute,
+    json_body,
+    next_link,
+    query_int,
+    removed_in,
+)
 from overcast.compute.handlers.services import state_of, zone_by_host
 from overcast.compute.models import ComputeNode, Instance, Service
 from overcast.compute.service import ComputeService
@@ -250,8 +257,7 @@ async def hypervisor_servers(pattern: str, ctx: Context, service: Compute) -> JS
 
 
 def _hosts_exist(ctx: RequestContext) -> None:
-    if ctx.version >= V2_43:
-        raise NotFound("The resource could not be found.")
+    removed_in(ctx, V2_43)
 
 
 @router.get("/os-hosts")

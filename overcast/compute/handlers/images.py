@@ -16,10 +16,21 @@ from overcast.common.api import Context, JSONResponse, Router, empty_response, j
 from overcast.common.api.errors import BadRequest, Forbidden, NotFound, ServiceUnavailable
 from overcast.common.auth.context import RequestContext
 from overcast.common.clients import ImageClient, ImageServiceError
-from overcast.compute import quotas
 from overcast.compute.api_versions import V2_36
-from overcast.compute.handlers.common import PREFIX, Compute, base_url, json_body, next_link
-from overcast.compute.handlers.server_metadata import METADATA_BODY, item_of, meta_item
+from overcast.compute.handlers.common import (
+    PREFIX,
+    Compute,
+    base_url,
+    json_body,
+    next_link,
+    removed_in,
+)
+from overcast.compute.handlers.server_metadata import (
+    METADATA_BODY,
+    check_metadata_quota,
+    item_of,
+    meta_item,
+)
 
 router = Router(prefix=f"{PREFIX}/images")
 
@@ -49,8 +60,7 @@ FILTERS = {"name": "name", "status": "status", "server": "instance_uuid", "type"
 
 def _images(ctx: RequestContext, service: Any) -> tuple[ImageClient, str]:
     """The image client and the caller's token; 404 from 2.36, where the proxy is gone."""
-    if ctx.version >= V2_36:
-        raise NotFound("The resource could not be found.")
+    removed_in(ctx, V2_36)
     ctx.require_auth()
     return service.images, ctx.token or ""
 
@@ -195,9 +205,7 @@ async def _set(
     current = metadata_of(image)
     wanted = items if replace else {**current, **items}
     async with service.db.read() as session:
-        limits = await quotas.project_limits(session, service.conf.quota, ctx.project_id or "")
-    if quotas.exceeded(limits["metadata_items"], 0, len(wanted)):
-        raise Forbidden(f"Quota exceeded for metadata_items: Maximum {limits['metadata_items']}.")
+        await check_metadata_quota(session, service, ctx.project_id or "", len(wanted))
     changes = [
         {"op": "replace" if key in current else "add", "path": f"/{key}", "value": value}
         for key, value in wanted.items()

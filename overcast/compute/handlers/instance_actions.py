@@ -13,7 +13,7 @@ from overcast.common.api.errors import BadRequest, NotFound
 from overcast.common.auth.context import RequestContext
 from overcast.common.clock import parse_isotime
 from overcast.compute.api_versions import V2_21, V2_51, V2_58, V2_62, V2_66
-from overcast.compute.handlers.common import PREFIX, Compute, next_link, query_int
+from overcast.compute.handlers.common import PREFIX, Compute, newest_first, next_link, query_int
 from overcast.compute.models import Instance, InstanceAction, InstanceActionEvent
 from overcast.compute.servers.lookup import target
 from overcast.compute.servers.views import host_id, naive_time
@@ -93,19 +93,16 @@ async def list_actions(
     marker = request.query_params.get("marker") if paged else None
     async with service.db.read() as session:
         await _server(session, ctx, server_id, "os_compute_api:os-instance-actions:list")
-        if marker is not None:
-            start = await session.scalar(
-                select(InstanceAction.id).where(
-                    InstanceAction.instance_uuid == server_id, InstanceAction.request_id == marker
-                )
-            )
-            if start is None:
-                raise BadRequest(f"Marker {marker} could not be found.")
-            query = query.where(InstanceAction.id < start)
-        query = query.order_by(InstanceAction.id.desc())
-        if limit is not None:
-            query = query.limit(limit)
-        rows = list(await session.scalars(query))
+        rows = await newest_first(
+            session,
+            query,
+            InstanceAction.id,
+            marker=marker,
+            marker_id=select(InstanceAction.id).where(
+                InstanceAction.instance_uuid == server_id, InstanceAction.request_id == marker
+            ),
+            limit=limit,
+        )
     body: dict[str, Any] = {"instanceActions": [_action(ctx, r) for r in rows]}
     if limit is not None and rows and len(rows) == limit:
         path = f"servers/{server_id}/os-instance-actions"

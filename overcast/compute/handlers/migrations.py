@@ -8,10 +8,9 @@ from sqlalchemy import select
 from starlette.requests import Request
 
 from overcast.common.api import Context, JSONResponse, Router, json_response
-from overcast.common.api.errors import BadRequest
 from overcast.common.auth.context import RequestContext
 from overcast.compute.api_versions import V2_23, V2_59
-from overcast.compute.handlers.common import PREFIX, Compute, next_link, query_int
+from overcast.compute.handlers.common import PREFIX, Compute, newest_first, next_link, query_int
 from overcast.compute.models import Migration
 from overcast.compute.servers.views import naive_time
 
@@ -62,15 +61,14 @@ async def list_migrations(request: Request, ctx: Context, service: Compute) -> J
     limit = query_int(request, "limit") if paged else None
     marker = request.query_params.get("marker") if paged else None
     async with service.db.read() as session:
-        if marker is not None:
-            start = await session.scalar(select(Migration.id).where(Migration.uuid == marker))
-            if start is None:
-                raise BadRequest(f"Marker {marker} could not be found.")
-            query = query.where(Migration.id < start)
-        query = query.order_by(Migration.id.desc())
-        if limit is not None:
-            query = query.limit(limit)
-        rows = list(await session.scalars(query))
+        rows = await newest_first(
+            session,
+            query,
+            Migration.id,
+            marker=marker,
+            marker_id=select(Migration.id).where(Migration.uuid == marker),
+            limit=limit,
+        )
     body: dict[str, Any] = {"migrations": [_view(ctx, r) for r in rows]}
     if limit is not None and rows and len(rows) == limit:
         body["migrations_links"] = [next_link(request, "os-migrations", rows[-1].uuid)]

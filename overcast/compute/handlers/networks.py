@@ -10,14 +10,13 @@ from overcast.common.api import Context, JSONResponse, Router, json_response
 from overcast.common.api.errors import NotFound
 from overcast.common.auth.context import RequestContext
 from overcast.compute.api_versions import V2_36
-from overcast.compute.handlers.common import PREFIX
+from overcast.compute.handlers.common import PREFIX, removed_in
 
 router = Router(prefix=PREFIX)
 
 
 def _proxy_exists(ctx: RequestContext, rule: str) -> None:
-    if ctx.version >= V2_36:
-        raise NotFound("The resource could not be found.")
+    removed_in(ctx, V2_36)
     ctx.enforce(f"os_compute_api:os-networks:{rule}", {"project_id": ctx.require_auth().project_id})
 
 

@@ -57,6 +57,15 @@ def item_of(items: dict[str, str], key: str) -> dict[str, dict[str, str]]:
     return {"meta": {key: items[key]}}
 
 
+async def check_metadata_quota(
+    session: AsyncSession, service: Any, project_id: str, count: int
+) -> None:
+    """:raises Forbidden: when ``count`` items are more than the project's metadata_items."""
+    limits = await quotas.project_limits(session, service.conf.quota, project_id)
+    if quotas.exceeded(limits["metadata_items"], 0, count):
+        raise Forbidden(f"Quota exceeded for metadata_items: Maximum {limits['metadata_items']}.")
+
+
 async def _changeable(
     session: AsyncSession, ctx: RequestContext, server_id: str, rule: str, what: str
 ) -> Instance:
@@ -76,9 +85,7 @@ async def _changeable(
 async def _set_metadata(
     session: AsyncSession, service: Any, instance: Instance, items: dict[str, str]
 ) -> None:
-    limits = await quotas.project_limits(session, service.conf.quota, instance.project_id)
-    if quotas.exceeded(limits["metadata_items"], 0, len(items)):
-        raise Forbidden(f"Quota exceeded for metadata_items: Maximum {limits['metadata_items']}.")
+    await check_metadata_quota(session, service, instance.project_id, len(items))
     instance.metadata_items = [InstanceMetadata(key=k, value=val) for k, val in items.items()]
 
 
