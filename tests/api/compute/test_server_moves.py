@@ -54,8 +54,12 @@ async def test_create_image_answers_the_id_in_the_body_from_2_45(
     assert nameless.status_code == 400
 
 
-async def test_backups_rotate_keeping_the_newest(tenant: Api, compute_cloud: ComputeCloud) -> None:
+async def test_backups_rotate_keeping_the_newest(
+    tenant: Api, other: Api, compute_cloud: ComputeCloud
+) -> None:
     server = await boot(tenant, compute_cloud)
+    theirs = {"createBackup": {"name": "x", "backup_type": "daily", "rotation": 1}}
+    assert (await act(other, server["id"], theirs)).status_code == 404
     made = []
     for index in range(3):
         body = {"createBackup": {"name": f"b{index}", "backup_type": "daily", "rotation": 2}}
