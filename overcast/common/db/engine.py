@@ -134,7 +134,7 @@ class Database:
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
         inline: dict[str, Any] = {}
-        if immediate and database and database != ":memory:":
+        if database and database != ":memory:":
             inline["async_creator"] = inline_sqlite.creator(database)  # see that module
         engine = create_async_engine(
             self.url,

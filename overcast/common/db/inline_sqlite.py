@@ -1,4 +1,4 @@
-"""The SQLite write connection, run inline on the event loop instead of in a thread.
+"""SQLite connections run inline on the event loop instead of in a thread.
 
 A process has one SQLite write connection, and its transactions queue for it.
 Through aiosqlite every statement of a transaction hops to a thread and back,
@@ -11,9 +11,12 @@ holds the connection only for the work it does.
 
 This module gives SQLAlchemy's aiosqlite dialect (through ``async_creator``) a
 connection of the shape it expects from aiosqlite, whose coroutines complete
-without suspending. Readers keep aiosqlite: they run concurrently, in threads.
-The one wait that can block is ``BEGIN IMMEDIATE`` while another *process*
-writes, bounded by the other's (equally short) transaction.
+without suspending. Readers use such connections too (a pool of them): through
+aiosqlite a one-row read made a dozen thread hops, each a wake-up of another
+thread and a turn of the loop, and cost more than the read itself; with the GIL
+the threads ran no read in parallel anyway. The one wait that can block is
+``BEGIN IMMEDIATE`` while another *process* writes, bounded by the other's
+(equally short) transaction; readers never wait (WAL).
 """
 
 from __future__ import annotations
