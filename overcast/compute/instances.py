@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, insert, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import raiseload, selectinload
 
@@ -125,20 +125,29 @@ async def record_event(
 ) -> None:
     """An event of the instance's latest action, finished now (or started, with no result).
 
-    The event is added by the action's id, without loading the action or its events.
+    Two statements, neither of which loads the action: the event is inserted from
+    a select of the latest action's id (nothing, when the instance has no action),
+    and that action is updated by the same id.
     """
-    action_id = await latest_action_id(session, uuid)
-    if action_id is None:
-        return
-    session.add(
-        InstanceActionEvent(
-            action_id=action_id,
-            event=event,
-            result=result,
-            traceback=traceback,
-            host=host,
-            start_time=started or now,
-            finish_time=now if result is not None else None,
+    latest = (
+        select(InstanceAction.id)
+        .where(InstanceAction.instance_uuid == uuid)
+        .order_by(InstanceAction.id.desc())
+        .limit(1)
+    )
+    columns = InstanceActionEvent.__table__.c
+    values = {
+        "event": event,
+        "result": result,
+        "traceback": traceback,
+        "host": host,
+        "start_time": started or now,
+        "finish_time": now if result is not None else None,
+    }
+    await session.execute(
+        insert(InstanceActionEvent).from_select(
+            ["action_id", *values],
+            latest.add_columns(*(literal(v, columns[k].type) for k, v in values.items())),
         )
     )
     changes: dict[str, Any] = {"updated_at": now}
@@ -148,7 +157,7 @@ async def record_event(
         changes["finish_time"] = now
     await session.execute(
         update(InstanceAction)
-        .where(InstanceAction.id == action_id)
+        .where(InstanceAction.id == latest.scalar_subquery())
         .values(**changes)
         .execution_options(synchronize_session=False)
     )
@@ -156,7 +165,7 @@ async def record_event(
 
 async def mark_deleted(
     session: AsyncSession, instance: Instance, now: datetime
-) -> tuple[int, dict[str, int]] | None:
+) -> placement.Released | None:
     """Delete ``instance`` for good; returns the provider and resources it gave back."""
     instance.vm_state = VmState.DELETED
     instance.task_state = None

@@ -9,11 +9,12 @@ second finds the condition false and fails, so a host is never overcommitted.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
-from sqlalchemy import case, delete, select, update
+from sqlalchemy import case, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm.attributes import set_committed_value
 
 from overcast.common.config import ComputeSettings
 from overcast.compute.models import Allocation, ComputeNode, Inventory
@@ -50,50 +51,54 @@ def set_inventories(node: ComputeNode, wanted: dict[str, tuple[int, int, float]]
 
 
 async def claim(
-    session: AsyncSession, consumer_id: str, node: ComputeNode, resources: dict[str, int]
-) -> None:
-    """Allocate ``resources`` on a node to a consumer, or nothing at all.
+    session: AsyncSession, consumer_id: str, provider_id: int, resources: dict[str, int]
+) -> dict[str, int]:
+    """Allocate ``resources`` on a provider to a consumer, or nothing at all.
 
     One conditional UPDATE takes every resource class at once, so it either fits
-    whole or changes nothing. ``node.inventories`` (as loaded in this transaction)
-    are brought up to date in memory, without another read. Run it inside a
-    write transaction; on :class:`ClaimFailed` the caller must roll that
+    whole or changes nothing; it returns what the provider has in use now. Run it
+    inside a write transaction; on :class:`ClaimFailed` the caller must roll that
     transaction back (leaving the block by the exception does).
 
     :raises ClaimFailed: when a resource class lacks room (or the host lacks it).
     """
     wanted = {rc: amount for rc, amount in sorted(resources.items()) if amount > 0}
     if not wanted:
-        return
+        return {}
     amount = case(wanted, value=Inventory.resource_class)
     capacity = (Inventory.total - Inventory.reserved) * Inventory.allocation_ratio
-    result = await session.execute(
-        update(Inventory)
-        .where(
-            Inventory.provider_id == node.id,
-            Inventory.resource_class.in_(wanted),
-            Inventory.used + amount <= capacity,
-            Inventory.max_unit >= amount,
-        )
-        .values(used=Inventory.used + amount)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != len(wanted):  # type: ignore[attr-defined]
-        raise ClaimFailed(f"no room for {_short(node, wanted)} on provider {node.id}")
-    session.add_all(
-        Allocation(consumer_id=consumer_id, provider_id=node.id, resource_class=rc, used=used)
-        for rc, used in wanted.items()
-    )
-    for inventory in node.inventories:
-        if inventory.resource_class in wanted:
-            set_committed_value(
-                inventory, "used", inventory.used + wanted[inventory.resource_class]
+    rows = (
+        await session.execute(
+            update(Inventory)
+            .where(
+                Inventory.provider_id == provider_id,
+                Inventory.resource_class.in_(wanted),
+                Inventory.used + amount <= capacity,
+                Inventory.max_unit >= amount,
             )
+            .values(used=Inventory.used + amount)
+            .returning(Inventory.resource_class, Inventory.used)
+            .execution_options(synchronize_session=False)
+        )
+    ).all()
+    if len(rows) != len(wanted):
+        lacking = await _short(session, provider_id, wanted)
+        raise ClaimFailed(f"no room for {lacking} on provider {provider_id}")
+    held = {"consumer_id": consumer_id, "provider_id": provider_id}
+    await session.execute(
+        insert(Allocation), [{**held, "resource_class": rc, "used": n} for rc, n in wanted.items()]
+    )
+    return {row.resource_class: row.used for row in rows}
 
 
-def _short(node: ComputeNode, wanted: dict[str, int]) -> str:
-    """What of ``wanted`` the node cannot give, by its inventories as loaded."""
-    have = {inventory.resource_class: inventory for inventory in node.inventories}
+async def _short(session: AsyncSession, provider_id: int, wanted: dict[str, int]) -> str:
+    """What of ``wanted`` the provider cannot give (the failed claim changed nothing)."""
+    have = {
+        inventory.resource_class: inventory
+        for inventory in await session.scalars(
+            select(Inventory).where(Inventory.provider_id == provider_id)
+        )
+    }
     lacking = [
         f"{amount} {rc}"
         for rc, amount in wanted.items()
@@ -104,25 +109,47 @@ def _short(node: ComputeNode, wanted: dict[str, int]) -> str:
     return ", ".join(lacking) or ", ".join(f"{a} {rc}" for rc, a in wanted.items())
 
 
-async def release(session: AsyncSession, consumer_id: str) -> tuple[int, dict[str, int]] | None:
-    """Remove a consumer's allocations; returns its provider and what it held, if any."""
-    rows = list(
-        await session.scalars(select(Allocation).where(Allocation.consumer_id == consumer_id))
-    )
-    if not rows:
-        return None
-    for row in rows:
+@dataclass(frozen=True)
+class Released:
+    """What a release gave back, and what its provider has in use afterwards."""
+
+    provider_id: int
+    resources: dict[str, int]
+    used: dict[str, int]
+
+
+async def release(session: AsyncSession, consumer_id: str) -> Released | None:
+    """Remove a consumer's allocations (None when it held none).
+
+    Two statements whatever the number of resource classes: the allocations are
+    deleted returning what they held, and the provider's inventories give it back
+    in one UPDATE returning what stays in use.
+    """
+    rows = (
         await session.execute(
-            update(Inventory)
-            .where(
-                Inventory.provider_id == row.provider_id,
-                Inventory.resource_class == row.resource_class,
-            )
-            .values(used=Inventory.used - row.used)
+            delete(Allocation)
+            .where(Allocation.consumer_id == consumer_id)
+            .returning(Allocation.provider_id, Allocation.resource_class, Allocation.used)
             .execution_options(synchronize_session=False)
         )
-    await session.execute(delete(Allocation).where(Allocation.consumer_id == consumer_id))
-    return rows[0].provider_id, {row.resource_class: row.used for row in rows}
+    ).all()
+    if not rows:
+        return None
+    provider_id = rows[0].provider_id
+    held: dict[str, int] = {}
+    for row in rows:  # one provider per consumer; a second one would be a bug elsewhere
+        held[row.resource_class] = held.get(row.resource_class, 0) + row.used
+    given = case(held, value=Inventory.resource_class)
+    left = (
+        await session.execute(
+            update(Inventory)
+            .where(Inventory.provider_id == provider_id, Inventory.resource_class.in_(held))
+            .values(used=Inventory.used - given)
+            .returning(Inventory.resource_class, Inventory.used)
+            .execution_options(synchronize_session=False)
+        )
+    ).all()
+    return Released(provider_id, held, {row.resource_class: row.used for row in left})
 
 
 async def move(session: AsyncSession, from_consumer: str, to_consumer: str) -> None:
@@ -133,6 +160,24 @@ async def move(session: AsyncSession, from_consumer: str, to_consumer: str) -> N
         .values(consumer_id=to_consumer)
         .execution_options(synchronize_session=False)
     )
+
+
+class Provider(NamedTuple):
+    id: int
+    hypervisor_hostname: str
+
+
+async def provider_of(session: AsyncSession, host: str) -> Provider | None:
+    """The id and node name of ``host``'s resource provider, without loading the node."""
+    row = (
+        await session.execute(
+            select(ComputeNode.id, ComputeNode.hypervisor_hostname)
+            .where(ComputeNode.host == host)
+            .order_by(ComputeNode.id)
+            .limit(1)
+        )
+    ).first()
+    return None if row is None else Provider(row.id, row.hypervisor_hostname)
 
 
 async def node_by_host(session: AsyncSession, host: str) -> ComputeNode | None:

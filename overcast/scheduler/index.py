@@ -97,6 +97,13 @@ class HostIndex:
         """Count ``resources`` as free again on ``name`` (an instance gone, a claim undone)."""
         self._change_usage(name, resources, -1)
 
+    def set_usage(self, name: str, used: dict[str, int]) -> None:
+        """What ``name`` has in use now, by resource class (the database's count after a change)."""
+        host = self.hosts[name]
+        self._unlist(host)
+        host.used.update(used)
+        self._list(host)
+
     def set_state(self, name: str, *, up: bool | None = None, enabled: bool | None = None) -> None:
         host = self.hosts[name]
         self._unlist(host)

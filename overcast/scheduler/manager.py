@@ -16,6 +16,7 @@ from overcast.scheduler.messages import (
     Destinations,
     HostGone,
     HostReport,
+    HostUsage,
     ReleaseResources,
     SelectDestinations,
 )
@@ -43,6 +44,7 @@ class SchedulerManager:
         )
         self.endpoint = Endpoint()
         self.endpoint.on(HostReport)(self.host_report)
+        self.endpoint.on(HostUsage)(self.host_usage)
         self.endpoint.on(HostGone)(self.host_gone)
         self.endpoint.on(SelectDestinations)(self.select_destinations)
         self.endpoint.on(ReleaseResources)(self.release)
@@ -53,12 +55,17 @@ class SchedulerManager:
     async def host_report(self, report: HostReport) -> None:
         self.index.upsert(report.host_state())
 
+    async def host_usage(self, usage: HostUsage) -> None:
+        if usage.name in self.index.hosts:  # else its first report is still to come
+            self.index.set_usage(usage.name, usage.used)
+
     async def host_gone(self, message: HostGone) -> None:
         self.index.remove(message.name)
 
     async def select_destinations(self, request: SelectDestinations) -> Destinations:
         hosts = place(self.index, request.spec(), request.count)
-        return Destinations(hosts=hosts, scheduler=self.name)
+        zones = {host: self.index.hosts[host].availability_zone for host in hosts}
+        return Destinations(hosts=hosts, scheduler=self.name, zones=zones)
 
     async def release(self, message: ReleaseResources) -> None:
         if message.host in self.index.hosts:
@@ -72,7 +79,7 @@ class SchedulerClient:
         self.bus = bus
         self.topic = topic
 
-    async def report(self, *reports: HostReport | None) -> None:
+    async def report(self, *reports: HostReport | HostUsage | None) -> None:
         """Tell every scheduler of these hosts' state (a None, for "no host", is skipped)."""
         for report in reports:
             if report is not None:

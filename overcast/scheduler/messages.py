@@ -49,6 +49,18 @@ class HostReport(Message):
         )
 
 
+class HostUsage(Message):
+    """What a compute node has in use after a claim or a release, as the database counts it.
+
+    Cheaper than a whole :class:`HostReport`: the rest of the host (zone,
+    aggregates, state) did not change.
+    """
+
+    KIND: ClassVar[str] = "scheduler.host_usage"
+    name: str
+    used: dict[str, int]
+
+
 class HostGone(Message):
     KIND: ClassVar[str] = "scheduler.host_gone"
     name: str
@@ -92,6 +104,8 @@ class Destinations(Message):
     hosts: list[str]
     scheduler: str
     """The scheduler that chose them: the one whose index counts them as taken."""
+    zones: dict[str, str] = {}
+    """The availability zone of each chosen host, as the scheduler knows it."""
 
 
 class ReleaseResources(Message):

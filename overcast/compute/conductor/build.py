@@ -26,7 +26,7 @@ from overcast.compute.service import ComputeService
 from overcast.compute.states import TaskState, VmState
 from overcast.scheduler.index import NoValidHost
 from overcast.scheduler.manager import SchedulerClient
-from overcast.scheduler.messages import Destinations, SelectDestinations
+from overcast.scheduler.messages import Destinations, HostUsage, SelectDestinations
 
 LOG = logging.getLogger(__name__)
 SCHEDULE_EVENT = "conductor_schedule_and_build_instances"
@@ -94,27 +94,27 @@ class Builder:
         try:
             async with self.service.db.write() as session:
                 instance = await instances.live_instance(session, uuid, spec=True)
-                node = await placement.node_by_host(session, host)
-                if instance is None or instance.task_state not in WAITING or node is None:
+                provider = await placement.provider_of(session, host)
+                if instance is None or instance.task_state not in WAITING or provider is None:
                     raise placement.ClaimFailed(f"{uuid} no longer waits for {host}")
-                await placement.claim(session, uuid, node, resources)
-                instance.host, instance.node = host, node.hypervisor_hostname
+                used = await placement.claim(session, uuid, provider.id, resources)
+                zone = chosen.zones.get(host) or await nodes.zone_of_host(
+                    session, self.service.conf, host
+                )
+                instance.host, instance.node = host, provider.hypervisor_hostname
+                instance.availability_zone = zone
                 instance.task_state = TaskState.SPAWNING
                 instance.updated_at = now
                 spec = spec_of(instance)
                 unshelving = bool(instance.system_metadata.get("shelved_image_id"))
                 attempt = len(instance.request_spec.get("tried_hosts", [])) + 1
                 await instances.record_event(session, uuid, SCHEDULE_EVENT, now, host=host)
-                service = await nodes.service_by_host(session, host)
-                # the claim brought node.inventories up to date: no second read
-                report = await nodes.host_report(session, self.service.conf, node, service, now)
-                instance.availability_zone = report.availability_zone
         except placement.ClaimFailed as exc:
             LOG.info("claim on %s failed: %s", host, exc)
             await self.scheduler.release(chosen, host, resources)
             await self.reschedule(uuid, host, str(exc))
             return
-        await self.scheduler.report(report)
+        await self.scheduler.report(HostUsage(name=host, used=used))
         # a reschedule has no token: the shelved image then stays, for its owner to delete
         await self.agents.spawn(host, spec, attempt, token if unshelving else "")
 
@@ -135,7 +135,7 @@ class Builder:
             instance.request_spec = spec
             instance.host = instance.node = None
             instance.task_state = TaskState.SCHEDULING
-            report = await nodes.host_report_of(session, self.service, released)
+            report = await nodes.usage_of(session, released)
             group = await groups.scheduling_of(session, spec.get("group"))
         await self.scheduler.report(report)
         if len(tried) >= self.service.conf.max_attempts:

@@ -176,5 +176,5 @@ class Conductor:
             if instance is None:
                 return
             released = await instances.mark_deleted(session, instance, now)
-            report = await nodes.host_report_of(session, self.service, released)
+            report = await nodes.usage_of(session, released)
         await self.scheduler.report(report)

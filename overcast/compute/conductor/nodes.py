@@ -13,7 +13,7 @@ from overcast.compute import messages as m
 from overcast.compute import placement
 from overcast.compute.models import Aggregate, AggregateHost, ComputeNode, Service
 from overcast.compute.service import ComputeService
-from overcast.scheduler.messages import HostReport, InventoryRecord
+from overcast.scheduler.messages import HostReport, HostUsage, InventoryRecord
 
 COMPUTE_BINARY = "nova-compute"
 CONTROL_BINARIES = {"nova-conductor": m.CONDUCTOR, "nova-scheduler": "scheduler"}
@@ -104,6 +104,11 @@ def zone_of(aggregates: list[Aggregate], default: str) -> str:
     return default
 
 
+async def zone_of_host(session: AsyncSession, conf: ComputeSettings, host: str) -> str:
+    """The availability zone of ``host``: its aggregates', else the default one."""
+    return zone_of(await host_aggregates(session, host), conf.default_availability_zone)
+
+
 async def host_report(
     session: AsyncSession,
     conf: ComputeSettings,
@@ -142,17 +147,14 @@ async def all_reports(
     return [await host_report(session, conf, n, services.get(n.host), now) for n in nodes]
 
 
-async def host_report_of(
-    session: AsyncSession, service: ComputeService, released: tuple[int, dict[str, int]] | None
-) -> HostReport | None:
-    """The report of the host whose resources ``released`` gave back (None: nothing was held)."""
+async def usage_of(session: AsyncSession, released: placement.Released | None) -> HostUsage | None:
+    """What the host that ``released`` gave resources back on has in use now (None: nothing)."""
     if released is None:
         return None
-    node = await placement.fresh_node(session, released[0])
-    if node is None:
-        return None
-    compute = await service_by_host(session, node.host)
-    return await host_report(session, service.conf, node, compute, service.clock.now())
+    host = await session.scalar(
+        select(ComputeNode.host).where(ComputeNode.id == released.provider_id)
+    )
+    return None if host is None else HostUsage(name=host, used=released.used)
 
 
 async def report_of_host(

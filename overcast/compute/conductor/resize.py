@@ -91,21 +91,21 @@ class Resizer:
         """
         instance = await instances.live_instance(session, request.uuid, spec=True)
         migration = await instances.migration_by_uuid(session, request.migration_uuid)
-        node = await placement.node_by_host(session, host)
+        provider = await placement.provider_of(session, host)
         if (
             instance is None
             or migration is None
-            or node is None
+            or provider is None
             or instance.task_state != TaskState.RESIZE_PREP
         ):
             return None
         await placement.move(session, instance.uuid, migration.uuid)
-        await placement.claim(session, instance.uuid, node, resources)
+        await placement.claim(session, instance.uuid, provider.id, resources)
         now = self.service.clock.now()
-        migration.dest_compute, migration.dest_node = host, node.hypervisor_hostname
+        migration.dest_compute, migration.dest_node = host, provider.hypervisor_hostname
         migration.status = "migrating"
         migration.updated_at = now
-        instance.host, instance.node = host, node.hypervisor_hostname
+        instance.host, instance.node = host, provider.hypervisor_hostname
         instance.task_state = TaskState.RESIZE_MIGRATED
         instance.updated_at = now
         await instances.record_event(session, instance.uuid, PREP_EVENT, now, host=host)

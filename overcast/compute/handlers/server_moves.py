@@ -160,7 +160,7 @@ async def shelve_offload(call: Call) -> Response:
         instance.host = instance.node = None
         instance.vm_state = VmState.SHELVED_OFFLOADED
         instance.task_state = None
-        report = await nodes.host_report_of(session, call.service, released)
+        report = await nodes.usage_of(session, released)
     await SchedulerClient(call.service.bus).report(report)
     return empty_response(202)
 
@@ -343,7 +343,7 @@ async def confirm_resize(call: Call) -> Response:
         await instances.record_event(
             session, instance.uuid, a.TRANSITIONS["confirmResize"].event, now, host=instance.host
         )
-        report = await nodes.host_report_of(session, call.service, released)
+        report = await nodes.usage_of(session, released)
         source, dest = migration.source_compute, migration.dest_compute
     await SchedulerClient(call.service.bus).report(report)
     if source and source != dest:

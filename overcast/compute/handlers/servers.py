@@ -12,7 +12,7 @@ from overcast.common.auth.context import RequestContext
 from overcast.compute import instances
 from overcast.compute import validation as v
 from overcast.compute.api_versions import V2_19
-from overcast.compute.conductor.nodes import host_report_of, is_up, service_by_host
+from overcast.compute.conductor.nodes import is_up, service_by_host, usage_of
 from overcast.compute.handlers.common import PREFIX, Compute, json_body, next_link
 from overcast.compute.models import Instance
 from overcast.compute.rpcapi import AgentClient, ConductorClient
@@ -164,7 +164,7 @@ async def delete_server(server_id: str, ctx: Context, service: Compute) -> Respo
         else:
             released = await instances.mark_deleted(session, instance, now)
             host = None
-            report = await host_report_of(session, service, released)
+            report = await usage_of(session, released)
     if host is not None:
         await AgentClient(service.bus).destroy(host, server_id)
     else:

@@ -54,9 +54,7 @@ async def try_claim(
 ) -> bool:
     try:
         async with service.db.write() as session:
-            node = await session.get(ComputeNode, provider)
-            assert node is not None
-            await placement.claim(session, consumer, node, amounts)
+            await placement.claim(session, consumer, provider, amounts)
     except placement.ClaimFailed:
         return False
     return True
@@ -92,7 +90,9 @@ async def test_release_gives_back_exactly_what_was_held(service: ComputeService)
     async with service.db.write() as session:
         released = await placement.release(session, "a")
         assert await placement.release(session, "nobody") is None
-    assert released == (provider, {"VCPU": 2, "MEMORY_MB": 300})
+    assert released == placement.Released(
+        provider, {"VCPU": 2, "MEMORY_MB": 300}, used={"VCPU": 1, "MEMORY_MB": 100}
+    )
     assert await usage(service, provider) == {"VCPU": 1, "MEMORY_MB": 100, "DISK_GB": 0}
 
 
@@ -110,12 +110,17 @@ async def test_allocation_ratio_and_reserved_shape_capacity(service: ComputeServ
     assert not await try_claim(service, "w", provider, {"VCPU": 1})
 
 
-async def test_a_claim_brings_the_loaded_node_up_to_date(service: ComputeService) -> None:
+async def test_a_claim_answers_what_is_in_use_now(service: ComputeService) -> None:
     provider = await make_node(service, vcpus=4, memory_mb=1000)
+    assert await try_claim(service, "a", provider, {"VCPU": 1, "MEMORY_MB": 100})
     async with service.db.write() as session:
-        node = await session.get(ComputeNode, provider)
-        assert node is not None
-        await placement.claim(session, "c", node, {"VCPU": 2, "MEMORY_MB": 300})
-        in_memory = {inv.resource_class: inv.used for inv in node.inventories}
-    expected = {"VCPU": 2, "MEMORY_MB": 300, "DISK_GB": 0}
-    assert in_memory == await usage(service, provider) == expected
+        used = await placement.claim(session, "c", provider, {"VCPU": 2, "MEMORY_MB": 300})
+    assert used == {"VCPU": 3, "MEMORY_MB": 400}
+    assert await usage(service, provider) == {**used, "DISK_GB": 0}
+
+
+async def test_a_failed_claim_names_what_is_lacking(service: ComputeService) -> None:
+    provider = await make_node(service, vcpus=4, memory_mb=100)
+    with pytest.raises(placement.ClaimFailed, match="500 MEMORY_MB"):
+        async with service.db.write() as session:
+            await placement.claim(session, "big", provider, {"VCPU": 1, "MEMORY_MB": 500})

@@ -10,7 +10,12 @@ from overcast.common.bus import Bus
 from overcast.scheduler.hosts import MEMORY_MB, VCPU
 from overcast.scheduler.index import NoValidHost
 from overcast.scheduler.manager import SchedulerClient, SchedulerManager
-from overcast.scheduler.messages import HostReport, InventoryRecord, SelectDestinations
+from overcast.scheduler.messages import (
+    HostReport,
+    HostUsage,
+    InventoryRecord,
+    SelectDestinations,
+)
 from tests.conftest import topic
 
 FLAVOR = {VCPU: 1, MEMORY_MB: 2048}
@@ -41,6 +46,28 @@ async def test_every_scheduler_hears_reports_and_selections_spread(bus: Bus) -> 
     chosen = await client.select_destinations(SelectDestinations(resources=FLAVOR, count=3))
     assert sorted(chosen.hosts) == ["a", "b", "c"]
     assert chosen.scheduler in {"s1", "s2"}
+    assert chosen.zones == {"a": "nova", "b": "nova", "c": "nova"}
+
+
+async def test_a_usage_report_moves_only_what_is_in_use(bus: Bus) -> None:
+    name = topic()
+    managers = [SchedulerManager(s, topic=name) for s in ("s1", "s2")]
+    for manager in managers:
+        await manager.serve(bus)
+    client = SchedulerClient(bus, topic=name)
+    await client.report(report("a", memory=4096, availability_zone="az1"))
+    await settled(*managers, hosts=1)
+    await client.report(HostUsage(name="a", used={MEMORY_MB: 4096}), HostUsage(name="x", used={}))
+    for _ in range(100):
+        if all(m.index.hosts["a"].used.get(MEMORY_MB) == 4096 for m in managers):
+            break
+        await asyncio.sleep(0.02)
+    for manager in managers:
+        host = manager.index.hosts["a"]
+        assert (host.used, host.availability_zone) == ({MEMORY_MB: 4096}, "az1")
+        assert "x" not in manager.index.hosts  # a usage report never adds a host
+    with pytest.raises(NoValidHost):  # the host is full now
+        await client.select_destinations(SelectDestinations(resources=FLAVOR))
 
 
 async def test_no_valid_host_reaches_the_caller_as_itself(bus: Bus) -> None:
