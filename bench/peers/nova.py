@@ -4,9 +4,10 @@ Its scripts install Nova, Placement, Glance and Keystone from PyPI into their ow
 venv, with their own RabbitMQ and PostgreSQL on other ports (5673, 5433), and
 start four fake-driver computes. Setting up takes tens of minutes the first time.
 
-Known limit: its RabbitMQ node reads the machine's ``/etc/rabbitmq/rabbitmq.conf``;
-where that pins ``listeners.tcp`` to 5672 and the machine's own broker runs there,
-the anchor's broker cannot start and its computes never register.
+Its RabbitMQ node would read the machine's ``/etc/rabbitmq/rabbitmq.conf``, which
+here pins ``listeners.tcp`` to the machine broker's 5672; the scripts run
+``rabbitmq-server`` through ``su``, which keeps the environment, so
+``RABBITMQ_CONFIG_FILE`` points it at an empty config of its own instead.
 """
 
 from __future__ import annotations
@@ -25,8 +26,21 @@ ADMIN_PASSWORD = os.environ.get("ADMIN_PASS", "adminpass")
 KEYSTONE_PORT = int(os.environ.get("KS_PORT", "5001"))
 
 
+SCRATCH = Path(os.environ.get("ANCHORS", "/tmp/nova-anchor"))
+
+
 def _script(name: str, *args: str) -> None:
-    subprocess.run(["bash", str(ANCHOR / name), *args], check=True)
+    subprocess.run(["bash", str(ANCHOR / name), *args], check=True, env=_environment())
+
+
+def _environment() -> dict[str, str]:
+    """This environment, with the anchor's broker on a config of its own."""
+    config = SCRATCH / "rabbitmq-own" / "rabbitmq.conf"
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text("# the Nova anchor's broker: ports come from its environment\n")
+    config.parent.chmod(0o755)
+    config.chmod(0o644)
+    return {**os.environ, "RABBITMQ_CONFIG_FILE": str(config)}
 
 
 @contextmanager
