@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 
 from overcast.cmd import allinone, runtime
+from overcast.cmd import ring as ring_commands
 from overcast.cmd.services import ALL_IN_ONE, ALL_IN_ONE_ENGINES, ENGINES, SERVICES
 from overcast.common import logging as overcast_logging
 from overcast.common.config import ConfigError, Settings
@@ -22,6 +23,7 @@ db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
 identity_app = typer.Typer(no_args_is_help=True, help="Identity service maintenance.")
 app.add_typer(db_app, name="db")
 app.add_typer(identity_app, name="identity")
+app.add_typer(ring_commands.app, name="ring")
 console = Console(stderr=True)
 
 DataDir = Annotated[
