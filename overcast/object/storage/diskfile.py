@@ -1,0 +1,282 @@
+"""Object files on a storage node's devices, written atomically and fsynced.
+
+Where an object lives::
+
+    DEVICES/<device>/objects[-N]/<partition>/<suffix>/<hash>/<timestamp>.data|.ts|.meta
+
+``hash`` is md5 of the object's path (salted with the cluster's prefix and
+suffix) and ``suffix`` its last three hex digits, which groups hashes for
+replication. A ``.data`` file holds the body, then its metadata as JSON, then
+a footer (the metadata's length and a magic word): the ETag is known only once
+the body is written, so the metadata goes after it. A DELETE leaves a ``.ts``
+(tombstone) and a POST a ``.meta``, both with metadata only. The newest ``.data``
+or ``.ts`` wins; a ``.meta`` newer than it updates its metadata.
+
+Each write goes to a temporary file on the same device, is fsynced, renamed
+into place and the directory fsynced, so an acknowledged write survives a crash
+and a reader never sees half of one. Older files of the object are removed
+afterwards.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import shutil
+import struct
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from overcast.object.timestamps import BadTimestamp, Timestamp
+
+MAGIC = b"OCM1"
+FOOTER = struct.Struct("!I4s")
+EXTENSIONS = (".data", ".ts", ".meta")
+
+
+class DiskFileError(Exception):
+    """Base of what reading an object's files can say."""
+
+
+class NotFound(DiskFileError):
+    """No such object on this device."""
+
+
+class Deleted(NotFound):
+    """The object's newest state here is a tombstone."""
+
+    def __init__(self, timestamp: Timestamp) -> None:
+        super().__init__(f"deleted at {timestamp}")
+        self.timestamp = timestamp
+
+
+class Corrupt(DiskFileError):
+    """A file that cannot be what it claims (bad footer, metadata or size)."""
+
+
+def path_hash(prefix: str, suffix: str, account: str, container: str, obj: str) -> str:
+    path = f"/{account}/{container}/{obj}"
+    return hashlib.md5(f"{prefix}{path}{suffix}".encode(), usedforsecurity=False).hexdigest()
+
+
+def data_dir(policy: int) -> str:
+    return "objects" if policy == 0 else f"objects-{policy}"
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def read_metadata(handle: BinaryIO) -> tuple[dict[str, Any], int]:
+    """The metadata of an open object file, and the length of the body before it.
+
+    :raises Corrupt: when the file does not end in a valid footer.
+    """
+    handle.seek(0, os.SEEK_END)
+    total = handle.tell()
+    if total < FOOTER.size:
+        raise Corrupt("file too short for a footer")
+    handle.seek(total - FOOTER.size)
+    length, magic = FOOTER.unpack(handle.read(FOOTER.size))
+    body = total - FOOTER.size - length
+    if magic != MAGIC or body < 0:
+        raise Corrupt("no metadata footer")
+    handle.seek(body)
+    try:
+        metadata = json.loads(handle.read(length))
+    except ValueError as exc:
+        raise Corrupt(f"unreadable metadata: {exc}") from None
+    if not isinstance(metadata, dict):
+        raise Corrupt("metadata is not an object")
+    return metadata, body
+
+
+@dataclass
+class Found:
+    """An object's current state on one device."""
+
+    path: Path
+    metadata: dict[str, Any]
+    """The ``.data`` file's metadata (``X-Timestamp``, ``ETag``, ``Content-Length``, ...)."""
+    size: int
+    meta: dict[str, Any] | None = None
+    """A newer POST's metadata, if any."""
+
+    @property
+    def timestamp(self) -> Timestamp:
+        return Timestamp.parse(self.metadata["X-Timestamp"])
+
+    def open(self) -> BinaryIO:
+        return self.path.open("rb")
+
+    def chunks(self, start: int = 0, end: int | None = None, size: int = 65536) -> Iterator[bytes]:
+        """The body from ``start`` up to ``end`` (exclusive), read in chunks."""
+        stop = self.size if end is None else min(end, self.size)
+        with self.open() as handle:
+            handle.seek(start)
+            left = stop - start
+            while left > 0:
+                chunk = handle.read(min(size, left))
+                if not chunk:
+                    raise Corrupt(f"{self.path} is shorter than its metadata says")
+                left -= len(chunk)
+                yield chunk
+
+
+class DiskFile:
+    """One object's files on one device."""
+
+    def __init__(self, device_path: Path, policy: int, part: int, hash_: str) -> None:
+        self.device_path = device_path
+        self.hash = hash_
+        self.suffix = hash_[-3:]
+        self.partition_path = device_path / data_dir(policy) / str(part)
+        self.path = self.partition_path / self.suffix / hash_
+
+    # -- reading ----------------------------------------------------------------------
+
+    def files(self) -> list[tuple[Timestamp, str, Path]]:
+        """The object's files, newest first (unparsable names are left out)."""
+        try:
+            names = os.listdir(self.path)
+        except (FileNotFoundError, NotADirectoryError):
+            return []
+        found = []
+        for name in names:
+            stem, ext = os.path.splitext(name)
+            if ext not in EXTENSIONS:
+                continue
+            try:
+                found.append((Timestamp.parse(stem), ext, self.path / name))
+            except BadTimestamp:
+                continue
+        found.sort(key=lambda f: (f[0], f[1] == ".meta"), reverse=True)
+        return found
+
+    def current(self) -> Found:
+        """The object as this device has it now.
+
+        :raises Deleted: when its newest state is a tombstone.
+        :raises NotFound: when there is nothing.
+        :raises Corrupt: when its data file is unreadable.
+        """
+        meta: dict[str, Any] | None = None
+        for timestamp, ext, path in self.files():
+            if ext == ".meta":
+                if meta is None:
+                    meta = self._metadata_of(path)
+                continue
+            if ext == ".ts":
+                raise Deleted(timestamp)
+            with path.open("rb") as handle:
+                metadata, size = read_metadata(handle)
+            if meta is not None and Timestamp.parse(meta["X-Timestamp"]) <= timestamp:
+                meta = None
+            return Found(path, metadata, size, meta)
+        raise NotFound("no such object")
+
+    @staticmethod
+    def _metadata_of(path: Path) -> dict[str, Any]:
+        with path.open("rb") as handle:
+            return read_metadata(handle)[0]
+
+    # -- writing ----------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def writer(self) -> Iterator[Writer]:
+        """A writer for a new body; nothing is visible until ``commit``."""
+        tmp = self.device_path / "tmp"
+        tmp.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(dir=tmp, prefix=".obj-")
+        writer = Writer(self, os.fdopen(fd, "wb"), Path(name))
+        try:
+            yield writer
+        finally:
+            writer.discard()
+
+    def delete(self, timestamp: Timestamp, metadata: dict[str, Any] | None = None) -> None:
+        """Leave a tombstone at ``timestamp`` (older files go)."""
+        with self.writer() as writer:
+            writer.commit({**(metadata or {}), "X-Timestamp": timestamp.internal}, ".ts")
+
+    def post(self, timestamp: Timestamp, metadata: dict[str, Any]) -> None:
+        """Record a POST's metadata at ``timestamp``."""
+        with self.writer() as writer:
+            writer.commit({**metadata, "X-Timestamp": timestamp.internal}, ".meta")
+
+    def cleanup(self) -> None:
+        """Remove what the newest state makes useless: older data, tombstones and metas."""
+        files = self.files()
+        base = next((f for f in files if f[1] != ".meta"), None)
+        newest_meta = next((f for f in files if f[1] == ".meta"), None)
+        for timestamp, ext, path in files:
+            keep = (timestamp, ext, path) == base or (
+                ext == ".meta"
+                and (timestamp, ext, path) == newest_meta
+                and (base is None or timestamp > base[0])
+            )
+            if not keep:
+                path.unlink(missing_ok=True)
+
+    def quarantine(self) -> Path:
+        """Move the object's directory aside (it is corrupt); replication brings a good copy."""
+        target = self.device_path / "quarantined" / self.partition_path.parent.name / self.hash
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if target.exists():
+            shutil.rmtree(target)
+        os.replace(self.path, target)
+        return target
+
+
+class Writer:
+    """A new body, hashed (MD5, the ETag) as it is written."""
+
+    def __init__(self, diskfile: DiskFile, handle: BinaryIO, path: Path) -> None:
+        self.diskfile = diskfile
+        self._handle = handle
+        self._path = path
+        self._md5 = hashlib.md5(usedforsecurity=False)
+        self.size = 0
+        self._done = False
+
+    def write(self, chunk: bytes) -> None:
+        self._handle.write(chunk)
+        self._md5.update(chunk)
+        self.size += len(chunk)
+
+    @property
+    def etag(self) -> str:
+        return self._md5.hexdigest()
+
+    def commit(self, metadata: dict[str, Any], ext: str = ".data") -> Path:
+        """Append ``metadata``, fsync, and put the file in place as ``<X-Timestamp><ext>``."""
+        encoded = json.dumps(metadata, separators=(",", ":")).encode()
+        self._handle.write(encoded)
+        self._handle.write(FOOTER.pack(len(encoded), MAGIC))
+        self._handle.flush()
+        os.fsync(self._handle.fileno())
+        self._handle.close()
+        timestamp = Timestamp.parse(metadata["X-Timestamp"])
+        target_dir = self.diskfile.path
+        target_dir.mkdir(parents=True, exist_ok=True)
+        target = target_dir / f"{timestamp.internal}{ext}"
+        os.replace(self._path, target)
+        self._done = True
+        _fsync_dir(target_dir)
+        self.diskfile.cleanup()
+        return target
+
+    def discard(self) -> None:
+        if not self._done:
+            self._handle.close()
+            self._path.unlink(missing_ok=True)
+            self._done = True
