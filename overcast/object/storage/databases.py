@@ -1,0 +1,346 @@
+"""Container and account databases: one SQLite file per container and per account.
+
+A container's database lists its objects (name, timestamp, size, type, ETag,
+deleted); an account's lists its containers (with their counts). Both keep
+their own stats and metadata. Rows arrive from other servers, possibly late or
+twice, so every change is a *merge*: a row replaces what is there only when its
+timestamp is newer, which makes replicas converge whatever the order.
+
+These calls are synchronous (a storage node runs them in threads).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from overcast.object.timestamps import Timestamp
+
+ZERO = Timestamp(0)
+MAX_CHAR = "\U0010ffff"
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS info (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS item (
+    name TEXT PRIMARY KEY,
+    timestamp TEXT NOT NULL,
+    deleted INTEGER NOT NULL DEFAULT 0,
+    size INTEGER NOT NULL DEFAULT 0,       -- objects: bytes; containers: bytes used
+    count INTEGER NOT NULL DEFAULT 0,      -- containers: objects held
+    content_type TEXT NOT NULL DEFAULT '',
+    etag TEXT NOT NULL DEFAULT '',
+    policy INTEGER NOT NULL DEFAULT 0,
+    extra TEXT NOT NULL DEFAULT '{}'       -- containers: put/delete timestamps
+) WITHOUT ROWID;
+"""
+
+
+class DatabaseGone(Exception):
+    """The database does not exist (or its container or account was deleted)."""
+
+
+@dataclass(frozen=True)
+class Row:
+    name: str
+    timestamp: Timestamp
+    deleted: bool = False
+    size: int = 0
+    count: int = 0
+    content_type: str = ""
+    etag: str = ""
+    policy: int = 0
+    extra: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class Subdir:
+    """A ``delimiter`` listing's folded names: everything under ``name``."""
+
+    name: str
+
+
+class Database:
+    """What containers and accounts share: info, metadata, stats and merged rows."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    @contextmanager
+    def _connect(self, *, create: bool = False) -> Iterator[sqlite3.Connection]:
+        if not create and not self.path.exists():
+            raise DatabaseGone(str(self.path))
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = FULL")  # an acknowledged update is on disk
+            if create:
+                conn.executescript(SCHEMA)
+            yield conn
+        finally:
+            conn.close()
+
+    @contextmanager
+    def _write(self, *, create: bool = False) -> Iterator[sqlite3.Connection]:
+        with self._connect(create=create) as conn:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    @staticmethod
+    def _info(conn: sqlite3.Connection) -> dict[str, str]:
+        return dict(conn.execute("SELECT key, value FROM info").fetchall())
+
+    @staticmethod
+    def _set(conn: sqlite3.Connection, **values: object) -> None:
+        conn.executemany(
+            "INSERT INTO info (key, value) VALUES (?, ?) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            [(k, str(v)) for k, v in values.items()],
+        )
+
+    def exists(self) -> bool:
+        return self.path.exists()
+
+    def initialize(self, timestamp: Timestamp, **info: object) -> bool:
+        """Create (or revive) the database at ``timestamp``; False if it already was live."""
+        with self._write(create=True) as conn:
+            current = self._info(conn)
+            if not current:
+                self._set(
+                    conn,
+                    id=uuid.uuid4(),
+                    created_at=timestamp.internal,
+                    put_timestamp=timestamp.internal,
+                    delete_timestamp=ZERO.internal,
+                    metadata="{}",
+                    **info,
+                )
+                return True
+            was_live = _live(current)
+            if timestamp > Timestamp.parse(current["put_timestamp"]):
+                self._set(conn, put_timestamp=timestamp.internal)
+            return not was_live
+
+    def info(self) -> dict[str, Any]:
+        """Its stats and timestamps (``object_count``, ``bytes_used``, ``put_timestamp``...).
+
+        :raises DatabaseGone: when there is no database.
+        """
+        with self._connect() as conn:
+            info: dict[str, Any] = self._info(conn)
+            count, size = conn.execute(
+                "SELECT COUNT(*), COALESCE(SUM(size), 0) FROM item WHERE deleted = 0"
+            ).fetchone()
+            info.update(self._stats(conn, count, size))
+        info["metadata"] = json.loads(info.get("metadata", "{}"))
+        info["deleted"] = not _live(info)
+        return info
+
+    def _stats(self, conn: sqlite3.Connection, count: int, size: int) -> dict[str, Any]:
+        return {"object_count": count, "bytes_used": size}
+
+    def is_deleted(self) -> bool:
+        try:
+            return bool(self.info()["deleted"])
+        except DatabaseGone:
+            return True
+
+    def mark_deleted(self, timestamp: Timestamp) -> None:
+        with self._write() as conn:
+            current = Timestamp.parse(self._info(conn)["delete_timestamp"])
+            if timestamp > current:
+                self._set(conn, delete_timestamp=timestamp.internal)
+
+    def update_metadata(self, updates: dict[str, tuple[str, Timestamp]]) -> None:
+        """Merge metadata: each key keeps its newest value (an empty value removes it)."""
+        with self._write() as conn:
+            metadata = json.loads(self._info(conn).get("metadata", "{}"))
+            for key, (value, timestamp) in updates.items():
+                old = metadata.get(key)
+                if old is None or timestamp > Timestamp.parse(old[1]):
+                    metadata[key] = [value, timestamp.internal]
+            self._set(conn, metadata=json.dumps(metadata, sort_keys=True))
+
+    def merge(self, rows: list[Row]) -> None:
+        """Apply rows that are newer than what the database holds for their names."""
+        with self._write() as conn:
+            for row in rows:
+                old = conn.execute(
+                    "SELECT timestamp FROM item WHERE name = ?", (row.name,)
+                ).fetchone()
+                if old is not None and Timestamp.parse(old[0]) >= row.timestamp:
+                    continue
+                conn.execute(
+                    "INSERT INTO item (name, timestamp, deleted, size, count, content_type, "
+                    "etag, policy, extra) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                    "ON CONFLICT (name) DO UPDATE SET timestamp = excluded.timestamp, "
+                    "deleted = excluded.deleted, size = excluded.size, count = excluded.count, "
+                    "content_type = excluded.content_type, etag = excluded.etag, "
+                    "policy = excluded.policy, extra = excluded.extra",
+                    (
+                        row.name,
+                        row.timestamp.internal,
+                        int(row.deleted),
+                        row.size,
+                        row.count,
+                        row.content_type,
+                        row.etag,
+                        row.policy,
+                        json.dumps(row.extra or {}),
+                    ),
+                )
+
+    def rows_since(self, timestamp: Timestamp, limit: int = 1000) -> list[Row]:
+        """Rows changed after ``timestamp`` (deleted ones too), oldest first: for replication."""
+        with self._connect() as conn:
+            found = conn.execute(
+                "SELECT name, timestamp, deleted, size, count, content_type, etag, policy, extra "
+                "FROM item WHERE timestamp > ? ORDER BY timestamp LIMIT ?",
+                (timestamp.internal, limit),
+            ).fetchall()
+        return [_row(values) for values in found]
+
+    def listing(
+        self,
+        *,
+        limit: int,
+        marker: str = "",
+        end_marker: str = "",
+        prefix: str = "",
+        delimiter: str = "",
+        reverse: bool = False,
+    ) -> list[Row | Subdir]:
+        """Live rows in name order (or reverse) with Swift's listing parameters.
+
+        With a ``delimiter``, names that go on past ``prefix`` to a delimiter fold
+        into one :class:`Subdir` (``photos/`` for ``photos/a.jpg`` and ``photos/b.jpg``).
+        """
+        found: list[Row | Subdir] = []
+        low, high = marker, end_marker
+        if reverse:
+            low, high = end_marker, marker
+        with self._connect() as conn:
+            while len(found) < limit:
+                rows = self._page(conn, low, high, prefix, reverse, limit - len(found))
+                if not rows:
+                    break
+                for row in rows:
+                    if delimiter:
+                        rest = row.name[len(prefix) :]
+                        cut = rest.find(delimiter)
+                        if cut >= 0:
+                            folded = prefix + rest[: cut + len(delimiter)]
+                            if folded != marker:  # the last page ended on this one
+                                found.append(Subdir(folded))
+                            if reverse:
+                                high = folded
+                            else:
+                                low = folded + MAX_CHAR
+                            break
+                    found.append(row)
+                    if reverse:
+                        high = row.name
+                    else:
+                        low = row.name
+                    if len(found) >= limit:
+                        break
+        return found
+
+    def _page(
+        self, conn: sqlite3.Connection, low: str, high: str, prefix: str, reverse: bool, limit: int
+    ) -> list[Row]:
+        clauses, params = ["deleted = 0"], []
+        if low:
+            clauses.append("name > ?")
+            params.append(low)
+        if high:
+            clauses.append("name < ?")
+            params.append(high)
+        if prefix:
+            clauses.append("name >= ? AND name < ?")
+            params += [prefix, prefix + MAX_CHAR]
+        order = "DESC" if reverse else "ASC"
+        sql = (
+            "SELECT name, timestamp, deleted, size, count, content_type, etag, policy, extra "
+            f"FROM item WHERE {' AND '.join(clauses)} ORDER BY name {order} LIMIT ?"
+        )
+        return [_row(v) for v in conn.execute(sql, [*params, limit]).fetchall()]
+
+    def is_empty(self) -> bool:
+        with self._connect() as conn:
+            return conn.execute("SELECT 1 FROM item WHERE deleted = 0 LIMIT 1").fetchone() is None
+
+
+class ContainerDatabase(Database):
+    """A container: its objects."""
+
+    def put_object(
+        self, name: str, timestamp: Timestamp, size: int, content_type: str, etag: str
+    ) -> None:
+        self.merge([Row(name, timestamp, False, size, 0, content_type, etag)])
+
+    def delete_object(self, name: str, timestamp: Timestamp) -> None:
+        self.merge([Row(name, timestamp, deleted=True)])
+
+
+class AccountDatabase(Database):
+    """An account: its containers, each with its object count and bytes."""
+
+    def _stats(self, conn: sqlite3.Connection, count: int, size: int) -> dict[str, Any]:
+        objects = conn.execute(
+            "SELECT COALESCE(SUM(count), 0) FROM item WHERE deleted = 0"
+        ).fetchone()[0]
+        return {"container_count": count, "object_count": objects, "bytes_used": size}
+
+    def put_container(
+        self,
+        name: str,
+        *,
+        put_timestamp: Timestamp,
+        delete_timestamp: Timestamp,
+        object_count: int,
+        bytes_used: int,
+        reported_at: Timestamp,
+        policy: int = 0,
+    ) -> None:
+        """A container's report, as of ``reported_at``: a later report replaces it.
+
+        The container is deleted when its delete time is newer than its put time.
+        """
+        newest = max(put_timestamp, delete_timestamp, reported_at)
+        deleted = delete_timestamp > put_timestamp
+        extra = {
+            "put_timestamp": put_timestamp.internal,
+            "delete_timestamp": delete_timestamp.internal,
+        }
+        self.merge([Row(name, newest, deleted, bytes_used, object_count, "", "", policy, extra)])
+
+
+def _live(info: dict[str, Any]) -> bool:
+    return Timestamp.parse(info["put_timestamp"]) > Timestamp.parse(info["delete_timestamp"])
+
+
+def _row(values: tuple[Any, ...]) -> Row:
+    name, timestamp, deleted, size, count, content_type, etag, policy, extra = values
+    return Row(
+        name,
+        Timestamp.parse(timestamp),
+        bool(deleted),
+        size,
+        count,
+        content_type,
+        etag,
+        policy,
+        json.loads(extra),
+    )
