@@ -1,0 +1,80 @@
+"""What the node's three servers share: its configuration, paths, timestamps, headers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from overcast.object.timestamps import BadTimestamp, Timestamp
+
+
+@dataclass(frozen=True)
+class NodeConfig:
+    devices: Path
+    """Where the node's devices are (one directory each)."""
+    hash_prefix: str = ""
+    hash_suffix: str = ""
+    fsync: bool = True
+    update_timeout: float = 3.0
+    """How long an object server waits for a container server's update before queueing it."""
+
+
+class BadPath(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Target:
+    device: str
+    partition: int
+    account: str
+    container: str | None = None
+    obj: str | None = None
+
+
+def split_target(request: Request) -> Target:
+    """The device, partition and names a request is for.
+
+    :raises BadPath: when the path is not ``/device/partition/account[/container[/object]]``.
+    """
+    raw = request.scope.get("raw_path") or request.url.path.encode()
+    path = unquote(raw.decode("latin-1").split("?", 1)[0], encoding="utf-8", errors="strict")
+    parts = path.lstrip("/").split("/", 4)
+    if len(parts) < 3 or not all(parts[:3]):
+        raise BadPath(f"Invalid path: {path}")
+    device, partition, account, *rest = parts
+    if device in (".", "..") or "/" in device:
+        raise BadPath(f"Invalid device: {device}")
+    try:
+        part = int(partition)
+    except ValueError:
+        raise BadPath(f"Invalid partition: {partition}") from None
+    container = rest[0] if rest else None
+    obj = rest[1] if len(rest) > 1 else None
+    if container == "" or obj == "":
+        raise BadPath(f"Invalid path: {path}")
+    return Target(device, part, account, container, obj)
+
+
+def timestamp_of(request: Request) -> Timestamp:
+    """``X-Timestamp``, which every write must carry.
+
+    :raises BadTimestamp: when it is missing or not a timestamp.
+    """
+    value = request.headers.get("x-timestamp")
+    if value is None:
+        raise BadTimestamp("Missing X-Timestamp header")
+    return Timestamp.parse(value)
+
+
+def title(header: str) -> str:
+    """``x-object-meta-color`` -> ``X-Object-Meta-Color`` (how Swift shows header names)."""
+    return "-".join(word.capitalize() for word in header.split("-"))
+
+
+def plain(status: int, text: str = "", headers: dict[str, str] | None = None) -> Response:
+    return Response(text, status_code=status, headers=headers, media_type="text/plain")

@@ -1,0 +1,354 @@
+"""The container and account servers: one SQLite database per container and per account.
+
+A container server lists a container's objects (object servers send it each
+change) and reports its totals to its account's server; the account server
+lists the account's containers. Listings leave this node as JSON; the proxy
+formats them for clients.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from typing import Any
+from urllib.parse import quote
+
+import anyio
+import httpx
+from starlette.requests import Request
+from starlette.responses import Response
+
+from overcast.object.node.common import NodeConfig, Target, plain, timestamp_of, title
+from overcast.object.storage.databases import (
+    AccountDatabase,
+    ContainerDatabase,
+    Database,
+    DatabaseGone,
+    Row,
+    Subdir,
+)
+from overcast.object.timestamps import Timestamp
+
+LOG = logging.getLogger(__name__)
+CONTAINER_META = (
+    "x-container-read",
+    "x-container-write",
+    "x-container-sync-to",
+    "x-container-sync-key",
+    "x-versions-location",
+    "x-history-location",
+)
+CONTAINER_META_PREFIXES = ("x-container-meta-", "x-container-sysmeta-")
+ACCOUNT_META_PREFIXES = ("x-account-meta-", "x-account-sysmeta-")
+ACCOUNT_META = ("x-account-access-control",)
+LISTING_LIMIT = 10_000
+
+
+def db_path_hash(config: NodeConfig, account: str, container: str | None = None) -> str:
+    path = f"/{account}" + (f"/{container}" if container is not None else "")
+    salted = f"{config.hash_prefix}{path}{config.hash_suffix}"
+    return hashlib.md5(salted.encode(), usedforsecurity=False).hexdigest()
+
+
+def metadata_updates(
+    request: Request, names: tuple[str, ...], prefixes: tuple[str, ...], timestamp: Timestamp
+) -> dict[str, tuple[str, Timestamp]]:
+    return {
+        title(name): (value, timestamp)
+        for name, value in request.headers.items()
+        if name in names or name.startswith(prefixes)
+    }
+
+
+def metadata_headers(info: dict[str, Any]) -> dict[str, str]:
+    return {key: value for key, (value, _) in info["metadata"].items() if value != ""}
+
+
+def listing_json(found: list[Row | Subdir], *, containers: bool) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for item in found:
+        if isinstance(item, Subdir):
+            out.append({"subdir": item.name})
+        elif containers:
+            extra = item.extra or {}
+            out.append({
+                "name": item.name,
+                "count": item.count,
+                "bytes": item.size,
+                "last_modified": Timestamp.parse(extra.get("put_timestamp", "0")).seconds,
+            })  # fmt: skip
+        else:
+            out.append({
+                "name": item.name,
+                "hash": item.etag,
+                "bytes": item.size,
+                "content_type": item.content_type,
+                "last_modified": item.timestamp.seconds,
+            })  # fmt: skip
+    return out
+
+
+class DatabaseServer:
+    """What both servers do: create, delete, read stats and metadata, list."""
+
+    kind = ""
+    meta_names: tuple[str, ...] = ()
+    meta_prefixes: tuple[str, ...] = ()
+
+    def __init__(self, config: NodeConfig, client: httpx.AsyncClient) -> None:
+        self.config = config
+        self.client = client
+
+    def database(self, target: Target) -> Database:
+        raise NotImplementedError
+
+    def _path(self, target: Target, container: str | None) -> Any:
+        hash_ = db_path_hash(self.config, target.account, container)
+        folder = self.config.devices / target.device / f"{self.kind}s" / str(target.partition)
+        return folder / hash_[-3:] / hash_ / f"{hash_}.db"
+
+    def stat_headers(self, info: dict[str, Any]) -> dict[str, str]:
+        raise NotImplementedError
+
+    async def head(self, request: Request, target: Target) -> Response:
+        db = self.database(target)
+        try:
+            info = await anyio.to_thread.run_sync(db.info)
+        except DatabaseGone:
+            return plain(404)
+        if info["deleted"]:
+            return plain(404, headers={"X-Backend-Timestamp": info["delete_timestamp"]})
+        headers = self.stat_headers(info) | metadata_headers(info)
+        if request.method == "HEAD":
+            return Response(status_code=204, headers=headers)
+        try:
+            listing = await anyio.to_thread.run_sync(self._listing, db, request)
+        except ValueError as exc:
+            return plain(400, str(exc))
+        body = json.dumps(listing_json(listing, containers=self.kind == "account"))
+        return Response(body, status_code=200, headers=headers, media_type="application/json")
+
+    @staticmethod
+    def _listing(db: Database, request: Request) -> list[Row | Subdir]:
+        params = request.query_params
+        limit = int(params.get("limit", LISTING_LIMIT))
+        if not 0 <= limit <= LISTING_LIMIT:
+            raise ValueError(f"Maximum limit is {LISTING_LIMIT}")
+        return db.listing(
+            limit=limit,
+            marker=params.get("marker", ""),
+            end_marker=params.get("end_marker", ""),
+            prefix=params.get("prefix", ""),
+            delimiter=params.get("delimiter", ""),
+            reverse=params.get("reverse", "").lower() in ("1", "true", "yes", "on"),
+        )
+
+    async def post(self, request: Request, target: Target) -> Response:
+        timestamp = timestamp_of(request)
+        db = self.database(target)
+        if await anyio.to_thread.run_sync(db.is_deleted):
+            return plain(404)
+        updates = metadata_updates(request, self.meta_names, self.meta_prefixes, timestamp)
+        await anyio.to_thread.run_sync(db.update_metadata, updates)
+        return plain(204)
+
+
+class ContainerServer(DatabaseServer):
+    kind = "container"
+    meta_names = CONTAINER_META
+    meta_prefixes = CONTAINER_META_PREFIXES
+
+    def database(self, target: Target) -> ContainerDatabase:
+        return ContainerDatabase(self._path(target, target.container))
+
+    def stat_headers(self, info: dict[str, Any]) -> dict[str, str]:
+        return {
+            "X-Container-Object-Count": str(info["object_count"]),
+            "X-Container-Bytes-Used": str(info["bytes_used"]),
+            "X-Timestamp": Timestamp.parse(info["created_at"]).normal,
+            "X-Put-Timestamp": Timestamp.parse(info["put_timestamp"]).normal,
+            "X-Backend-Storage-Policy-Index": info.get("policy", "0"),
+        }
+
+    async def handle(self, request: Request, target: Target) -> Response:
+        if not (self.config.devices / target.device).is_dir():
+            return plain(507, f"{target.device} is not a device here")
+        if target.obj is not None:
+            return await self.object_row(request, target)
+        method = request.method
+        if method == "PUT":
+            return await self.put(request, target)
+        if method in ("GET", "HEAD"):
+            return await self.head(request, target)
+        if method == "POST":
+            return await self.post(request, target)
+        if method == "DELETE":
+            return await self.delete(request, target)
+        return plain(405)
+
+    async def object_row(self, request: Request, target: Target) -> Response:
+        """An object server's news of one object (PUT or DELETE)."""
+        timestamp = timestamp_of(request)
+        db = self.database(target)
+        if await anyio.to_thread.run_sync(db.is_deleted):
+            return plain(404)
+        name = target.obj or ""
+        if request.method == "PUT":
+            try:
+                size = int(request.headers.get("x-size", ""))
+            except ValueError:
+                return plain(400, "X-Size must be an integer")
+            row = Row(
+                name,
+                timestamp,
+                False,
+                size,
+                0,
+                request.headers.get("x-content-type", ""),
+                request.headers.get("x-etag", ""),
+            )
+        elif request.method == "DELETE":
+            row = Row(name, timestamp, deleted=True)
+        else:
+            return plain(405)
+        await anyio.to_thread.run_sync(db.merge, [row])
+        return plain(201 if request.method == "PUT" else 204)
+
+    async def put(self, request: Request, target: Target) -> Response:
+        timestamp = timestamp_of(request)
+        db = self.database(target)
+        policy = request.headers.get("x-backend-storage-policy-index", "0")
+        if db.exists() and not await anyio.to_thread.run_sync(db.is_deleted):
+            held = (await anyio.to_thread.run_sync(db.info)).get("policy", "0")
+            if held != policy and "x-backend-storage-policy-index" in request.headers:
+                conflict = {"X-Backend-Storage-Policy-Index": held}
+                return plain(409, "Container is in another storage policy", headers=conflict)
+        created = await anyio.to_thread.run_sync(
+            lambda: db.initialize(
+                timestamp, account=target.account, container=target.container, policy=policy
+            )
+        )
+        updates = metadata_updates(request, self.meta_names, self.meta_prefixes, timestamp)
+        if updates:
+            await anyio.to_thread.run_sync(db.update_metadata, updates)
+        await self.report(request, target, db)
+        return plain(201 if created else 202)
+
+    async def delete(self, request: Request, target: Target) -> Response:
+        timestamp = timestamp_of(request)
+        db = self.database(target)
+        if await anyio.to_thread.run_sync(db.is_deleted):
+            return plain(404)
+        if not await anyio.to_thread.run_sync(db.is_empty):
+            return plain(409, "There was a conflict when trying to complete your request.")
+        await anyio.to_thread.run_sync(db.mark_deleted, timestamp)
+        await self.report(request, target, db)
+        return plain(204)
+
+    async def report(self, request: Request, target: Target, db: ContainerDatabase) -> None:
+        """Tell the account server the proxy named what this container holds now."""
+        host = request.headers.get("x-account-host")
+        device = request.headers.get("x-account-device")
+        partition = request.headers.get("x-account-partition")
+        if not (host and device and partition):
+            return
+        info = await anyio.to_thread.run_sync(db.info)
+        names = (device, partition, target.account, target.container or "")
+        url = f"http://{host}/" + "/".join(quote(n, safe="") for n in names)
+        headers = {
+            "X-Put-Timestamp": info["put_timestamp"],
+            "X-Delete-Timestamp": info["delete_timestamp"],
+            "X-Object-Count": str(info["object_count"]),
+            "X-Bytes-Used": str(info["bytes_used"]),
+            "X-Timestamp": Timestamp.now().internal,
+            "X-Backend-Storage-Policy-Index": info.get("policy", "0"),
+        }
+        try:
+            await self.client.put(url, headers=headers, timeout=self.config.update_timeout)
+        except httpx.HTTPError as exc:
+            LOG.info("account update %s failed: %s", url, exc)
+
+
+class AccountServer(DatabaseServer):
+    kind = "account"
+    meta_names = ACCOUNT_META
+    meta_prefixes = ACCOUNT_META_PREFIXES
+
+    def database(self, target: Target) -> AccountDatabase:
+        return AccountDatabase(self._path(target, None))
+
+    def stat_headers(self, info: dict[str, Any]) -> dict[str, str]:
+        return {
+            "X-Account-Container-Count": str(info["container_count"]),
+            "X-Account-Object-Count": str(info["object_count"]),
+            "X-Account-Bytes-Used": str(info["bytes_used"]),
+            "X-Timestamp": Timestamp.parse(info["created_at"]).normal,
+            "X-Put-Timestamp": Timestamp.parse(info["put_timestamp"]).normal,
+        }
+
+    async def handle(self, request: Request, target: Target) -> Response:
+        if not (self.config.devices / target.device).is_dir():
+            return plain(507, f"{target.device} is not a device here")
+        if target.container is not None:
+            return await self.container_report(request, target)
+        method = request.method
+        if method == "PUT":
+            timestamp = timestamp_of(request)
+            db = self.database(target)
+            created = await anyio.to_thread.run_sync(
+                lambda: db.initialize(timestamp, account=target.account)
+            )
+            updates = metadata_updates(request, self.meta_names, self.meta_prefixes, timestamp)
+            if updates:
+                await anyio.to_thread.run_sync(db.update_metadata, updates)
+            return plain(201 if created else 202)
+        if method in ("GET", "HEAD"):
+            return await self.head(request, target)
+        if method == "POST":
+            return await self.post(request, target)
+        if method == "DELETE":
+            timestamp = timestamp_of(request)
+            db = self.database(target)
+            if await anyio.to_thread.run_sync(db.is_deleted):
+                return plain(404)
+            await anyio.to_thread.run_sync(db.mark_deleted, timestamp)
+            return plain(204)
+        return plain(405)
+
+    async def container_report(self, request: Request, target: Target) -> Response:
+        """A container server's totals for one of this account's containers."""
+        if request.method != "PUT":
+            return plain(405)
+        db = self.database(target)
+        headers = request.headers
+        try:
+            put_at = Timestamp.parse(headers.get("x-put-timestamp", "0"))
+            delete_at = Timestamp.parse(headers.get("x-delete-timestamp", "0"))
+            count = int(headers.get("x-object-count", "0"))
+            used = int(headers.get("x-bytes-used", "0"))
+            reported_at = timestamp_of(request)
+            policy = int(headers.get("x-backend-storage-policy-index", "0"))
+        except ValueError as exc:
+            return plain(400, str(exc))
+        if not db.exists():
+            # the account is created on its first container (Swift's account autocreate)
+            created_at = min(put_at, reported_at)
+            await anyio.to_thread.run_sync(
+                lambda: db.initialize(created_at, account=target.account)
+            )
+        elif await anyio.to_thread.run_sync(db.is_deleted):
+            return plain(404)
+        name = target.container or ""
+        await anyio.to_thread.run_sync(
+            lambda: db.put_container(
+                name,
+                put_timestamp=put_at,
+                delete_timestamp=delete_at,
+                object_count=count,
+                bytes_used=used,
+                reported_at=reported_at,
+                policy=policy,
+            )
+        )
+        return plain(201)
