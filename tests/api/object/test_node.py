@@ -18,6 +18,7 @@ import pytest
 from overcast.object.node.app import make_node_apps
 from overcast.object.node.common import NodeConfig
 from overcast.object.timestamps import Timestamp
+from tests.api.object.conftest import Hosts
 
 OBJECT, CONTAINER, ACCOUNT = "127.0.0.1:6200", "127.0.0.1:6201", "127.0.0.1:6202"
 
@@ -33,19 +34,6 @@ class Node:
     def ts(self) -> str:
         self.clock[0] += 1
         return Timestamp.parse(self.clock[0]).internal
-
-
-class Hosts(httpx.AsyncBaseTransport):
-    """Requests to ``host:port`` go to the app serving it in process; others cannot connect."""
-
-    def __init__(self) -> None:
-        self.apps: dict[str, httpx.ASGITransport] = {}
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        transport = self.apps.get(request.url.netloc.decode())
-        if transport is None:
-            raise httpx.ConnectError(f"nothing listens on {request.url.netloc!r}", request=request)
-        return await transport.handle_async_request(request)
 
 
 @pytest.fixture

@@ -1,0 +1,1 @@
+"""The object storage proxy: Swift's v1 API, reaching a quorum of the ring's storage nodes."""
