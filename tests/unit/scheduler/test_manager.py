@@ -34,12 +34,17 @@ async def settled(*managers: SchedulerManager, hosts: int) -> None:
     raise AssertionError("host reports did not reach every scheduler")
 
 
-async def test_every_scheduler_hears_reports_and_selections_spread(bus: Bus) -> None:
+async def two_schedulers(bus: Bus) -> tuple[list[SchedulerManager], SchedulerClient]:
+    """Schedulers s1 and s2 serving a topic of their own, and a client of that topic."""
     name = topic()
     managers = [SchedulerManager(s, topic=name) for s in ("s1", "s2")]
     for manager in managers:
         await manager.serve(bus)
-    client = SchedulerClient(bus, topic=name)
+    return managers, SchedulerClient(bus, topic=name)
+
+
+async def test_every_scheduler_hears_reports_and_selections_spread(bus: Bus) -> None:
+    managers, client = await two_schedulers(bus)
     for host in ("a", "b", "c"):
         await client.report(report(host))
     await settled(*managers, hosts=3)
@@ -50,11 +55,7 @@ async def test_every_scheduler_hears_reports_and_selections_spread(bus: Bus) -> 
 
 
 async def test_a_usage_report_moves_only_what_is_in_use(bus: Bus) -> None:
-    name = topic()
-    managers = [SchedulerManager(s, topic=name) for s in ("s1", "s2")]
-    for manager in managers:
-        await manager.serve(bus)
-    client = SchedulerClient(bus, topic=name)
+    managers, client = await two_schedulers(bus)
     await client.report(report("a", memory=4096, availability_zone="az1"))
     await settled(*managers, hosts=1)
     await client.report(HostUsage(name="a", used={MEMORY_MB: 4096}), HostUsage(name="x", used={}))
