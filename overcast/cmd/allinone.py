@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import os
-import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +10,7 @@ import yaml
 
 from overcast.cmd.services import SERVICES
 from overcast.common.config import Settings
+from overcast.common.kept_secrets import kept, write_private
 from overcast.compute.bootstrap import seed_flavors
 from overcast.compute.service import ComputeService
 from overcast.identity.bootstrap import Account, CatalogService, bootstrap
@@ -36,16 +34,7 @@ class Prepared:
 
 def credentials(settings: Settings) -> Credentials:
     """Configured passwords, or ones generated on first start and kept in ``secrets.json``."""
-    path = settings.data_dir / "secrets.json"
-    stored: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
-    changed = False
-    for key in ("admin_password", "demo_password"):
-        if key not in stored:
-            stored[key] = secrets.token_urlsafe(18)
-            changed = True
-    if changed:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-        _write_private(path, json.dumps(stored, indent=2) + "\n")
+    stored = kept(settings.data_dir, "admin_password", "demo_password")
     boot = settings.bootstrap
     return Credentials(
         admin_password=boot.admin_password or stored["admin_password"],
@@ -168,7 +157,7 @@ def write_clouds_yaml(settings: Settings, creds: Credentials) -> Path:
         }
     }
     path = settings.data_dir / "clouds.yaml"
-    _write_private(path, yaml.safe_dump(document, sort_keys=False))
+    write_private(path, yaml.safe_dump(document, sort_keys=False))
     return path
 
 
@@ -188,13 +177,5 @@ def write_openrc(settings: Settings, creds: Credentials) -> Path:
         "",
     ]
     path = settings.data_dir / "openrc"
-    _write_private(path, "\n".join(lines))
+    write_private(path, "\n".join(lines))
     return path
-
-
-def _write_private(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as f:
-        f.write(text)
-    os.replace(tmp, path)

@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 ENV_PREFIX = "OVERCAST_"
 ENV_SECTION_SEPARATOR = "__"
@@ -239,6 +239,49 @@ class ComputeSettings(_Section):
     """Policy rule overrides: rule name to check string."""
 
 
+class StoragePolicy(_Section):
+    index: int = Field(ge=0)
+    name: str
+    default: bool = False
+
+
+class ObjectSettings(_Section):
+    port: int = Field(default=8080, ge=0, le=65535)
+    """The proxy (Swift's API)."""
+    ring_dir: Path | None = None
+    """Where the rings are (default DATA_DIR/rings)."""
+    devices: Path | None = None
+    """A storage node's devices, one directory each (default DATA_DIR/object-devices)."""
+    node_ip: str = "127.0.0.1"
+    object_port: int = Field(default=6200, ge=0, le=65535)
+    container_port: int = Field(default=6201, ge=0, le=65535)
+    account_port: int = Field(default=6202, ge=0, le=65535)
+    device_names: tuple[str, ...] = ("d1", "d2", "d3")
+    """The all-in-one node's devices, made and put in the rings on first start."""
+    replicas: int = Field(default=3, ge=1)
+    part_power: int = Field(default=10, ge=1, le=24)
+    hash_path_prefix: str | None = None
+    """Salts for path hashes; None: generated once and kept in DATA_DIR/secrets.json."""
+    hash_path_suffix: str | None = None
+    policies: tuple[StoragePolicy, ...] = (
+        StoragePolicy(index=0, name="gold", default=True),
+        StoragePolicy(index=1, name="silver"),
+    )
+    node_timeout: float = Field(default=10, gt=0)
+
+    @model_validator(mode="after")
+    def _one_default_policy(self) -> ObjectSettings:
+        indexes = [p.index for p in self.policies]
+        names = [p.name.lower() for p in self.policies]
+        if 0 not in indexes:
+            raise ValueError("storage policy 0 must exist")
+        if len(set(indexes)) != len(indexes) or len(set(names)) != len(names):
+            raise ValueError("storage policy indexes and names must be unique")
+        if sum(p.default for p in self.policies) != 1:
+            raise ValueError("exactly one storage policy must be the default")
+        return self
+
+
 class BootstrapSettings(_Section):
     region: str = "RegionOne"
     admin_username: str = "admin"
@@ -260,6 +303,7 @@ class Settings(_Section):
     identity: IdentitySettings = IdentitySettings()
     image: ImageSettings = ImageSettings()
     compute: ComputeSettings = ComputeSettings()
+    object: ObjectSettings = ObjectSettings()
     bus: BusSettings = BusSettings()
     bootstrap: BootstrapSettings = BootstrapSettings()
 

@@ -68,3 +68,22 @@ def test_advertised_host() -> None:
     assert Settings.load(server={"public_host": "cloud.example"}).service_url(5000, "/v3") == (
         "http://cloud.example:5000/v3"
     )
+
+
+@pytest.mark.parametrize(
+    ("policies", "reason"),
+    [
+        ('[{"index": 1, "name": "x", "default": true}]', "policy 0 must exist"),
+        ('[{"index": 0, "name": "a", "default": true}, {"index": 0, "name": "b"}]', "unique"),
+        ('[{"index": 0, "name": "a"}, {"index": 1, "name": "A", "default": true}]', "unique"),
+        ('[{"index": 0, "name": "a"}, {"index": 1, "name": "b"}]', "exactly one"),
+    ],
+)
+def test_storage_policies_are_checked(policies: str, reason: str) -> None:
+    with pytest.raises(ConfigError, match=reason):
+        Settings.load(environ={"OVERCAST_OBJECT__POLICIES": policies})
+    default = Settings.load().object.policies
+    assert [(p.index, p.name, p.default) for p in default] == [
+        (0, "gold", True),
+        (1, "silver", False),
+    ]
