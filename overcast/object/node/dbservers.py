@@ -8,9 +8,11 @@ formats them for clients.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -43,6 +45,8 @@ CONTAINER_META_PREFIXES = ("x-container-meta-", "x-container-sysmeta-")
 ACCOUNT_META_PREFIXES = ("x-account-meta-", "x-account-sysmeta-")
 ACCOUNT_META = ("x-account-access-control",)
 LISTING_LIMIT = 10_000
+REPORT_DELAY = 0.05
+"""Seconds a container waits after an object change before reporting to its account."""
 
 
 def db_path_hash(config: NodeConfig, account: str, container: str | None = None) -> str:
@@ -159,6 +163,10 @@ class ContainerServer(DatabaseServer):
     meta_names = CONTAINER_META
     meta_prefixes = CONTAINER_META_PREFIXES
 
+    def __init__(self, config: NodeConfig, client: httpx.AsyncClient) -> None:
+        super().__init__(config, client)
+        self._pending: dict[Path, asyncio.Task[None]] = {}
+
     def database(self, target: Target) -> ContainerDatabase:
         return ContainerDatabase(self._path(target, target.container))
 
@@ -213,7 +221,22 @@ class ContainerServer(DatabaseServer):
         else:
             return plain(405)
         await anyio.to_thread.run_sync(db.merge, [row])
+        route = _account_route(request)
+        if route is not None:
+            self._report_soon(route, target, db)
         return plain(201 if request.method == "PUT" else 204)
+
+    def _report_soon(self, route: AccountRoute, target: Target, db: ContainerDatabase) -> None:
+        """Report the container's totals shortly: one report for a burst of object changes."""
+        if db.path in self._pending:
+            return
+
+        async def later() -> None:
+            await asyncio.sleep(REPORT_DELAY)
+            self._pending.pop(db.path, None)  # a change from now on asks for a new report
+            await self._send_report(route, target, db)
+
+        self._pending[db.path] = asyncio.get_running_loop().create_task(later())
 
     async def put(self, request: Request, target: Target) -> Response:
         timestamp = timestamp_of(request)
@@ -248,12 +271,18 @@ class ContainerServer(DatabaseServer):
 
     async def report(self, request: Request, target: Target, db: ContainerDatabase) -> None:
         """Tell the account server the proxy named what this container holds now."""
-        host = request.headers.get("x-account-host")
-        device = request.headers.get("x-account-device")
-        partition = request.headers.get("x-account-partition")
-        if not (host and device and partition):
+        route = _account_route(request)
+        if route is not None:
+            await self._send_report(route, target, db)
+
+    async def _send_report(
+        self, route: AccountRoute, target: Target, db: ContainerDatabase
+    ) -> None:
+        host, device, partition = route
+        try:
+            info = await anyio.to_thread.run_sync(db.info)
+        except DatabaseGone:
             return
-        info = await anyio.to_thread.run_sync(db.info)
         names = (device, partition, target.account, target.container or "")
         url = f"http://{host}/" + "/".join(quote(n, safe="") for n in names)
         headers = {
@@ -268,6 +297,17 @@ class ContainerServer(DatabaseServer):
             await self.client.put(url, headers=headers, timeout=self.config.update_timeout)
         except httpx.HTTPError as exc:
             LOG.info("account update %s failed: %s", url, exc)
+
+
+AccountRoute = tuple[str, str, str]
+
+
+def _account_route(request: Request) -> AccountRoute | None:
+    """The account server the proxy named (``X-Account-Host/-Device/-Partition``), if any."""
+    host = request.headers.get("x-account-host")
+    device = request.headers.get("x-account-device")
+    partition = request.headers.get("x-account-partition")
+    return (host, device, partition) if host and device and partition else None
 
 
 class AccountServer(DatabaseServer):

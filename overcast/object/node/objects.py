@@ -262,6 +262,9 @@ class ObjectServer:
         policy = request.headers.get("x-backend-storage-policy-index")
         if policy:
             headers["X-Backend-Storage-Policy-Index"] = policy
+        for name in ("x-account-host", "x-account-device", "x-account-partition"):
+            if name in request.headers:  # the container reports its new totals there
+                headers[title(name)] = request.headers[name]
         url = f"http://{host}/{path}"
         try:
             response = await self.client.request(

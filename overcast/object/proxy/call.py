@@ -1,0 +1,122 @@
+"""One client request as the controllers see it: who calls, for what, and the nodes to ask."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from starlette.requests import Request
+
+from overcast.common.config import StoragePolicy
+from overcast.object.proxy.access import Caller
+from overcast.object.proxy.backend import node_path
+from overcast.object.proxy.service import ObjectService
+from overcast.object.ring.devices import Device
+from overcast.object.timestamps import Timestamp
+
+HIDDEN_PREFIXES = ("x-backend-", "x-object-sysmeta-", "x-container-sysmeta-", "x-account-sysmeta-")
+"""Node headers clients never see."""
+HOP_HEADERS = frozenset({"content-length", "transfer-encoding", "connection", "date", "server"})
+"""Headers of the node's own response, which the proxy's response sets for itself."""
+
+
+@dataclass(frozen=True)
+class ContainerInfo:
+    policy: StoragePolicy
+    read_acl: str | None
+    write_acl: str | None
+    object_count: int
+    bytes_used: int
+    headers: dict[str, str]
+
+
+@dataclass
+class Call:
+    service: ObjectService
+    request: Request
+    caller: Caller
+    account: str
+    container: str | None = None
+    obj: str | None = None
+
+    # -- where things live ----------------------------------------------------------
+
+    def account_nodes(self) -> tuple[int, list[Device]]:
+        return self.service.account_ring.get_nodes(self.account)
+
+    def container_nodes(self) -> tuple[int, list[Device]]:
+        return self.service.container_ring.get_nodes(self.account, self.container)
+
+    def names(self) -> tuple[str, ...]:
+        return tuple(n for n in (self.account, self.container, self.obj) if n is not None)
+
+    def url_on(self, partition: int) -> Any:
+        names = self.names()
+        return lambda node: node_path(node, partition, *names)
+
+    # -- headers --------------------------------------------------------------------
+
+    def passed(self, *prefixes: str, names: tuple[str, ...] = ()) -> dict[str, str]:
+        """The client's headers that the nodes are to keep (metadata and the like)."""
+        return {
+            name: value
+            for name, value in self.request.headers.items()
+            if name.startswith(prefixes) or name in names
+        }
+
+    @staticmethod
+    def shown(headers: httpx.Headers) -> dict[str, str]:
+        """A node's answer headers, as the client sees them."""
+        return {
+            name: value
+            for name, value in headers.items()
+            if not name.lower().startswith(HIDDEN_PREFIXES) and name.lower() not in HOP_HEADERS
+        }
+
+    @staticmethod
+    def now() -> Timestamp:
+        return Timestamp.now()
+
+    def updates(self, nodes: list[Device], partition: int, kind: str) -> list[dict[str, str]]:
+        """Per replica, which ``kind`` server (container or account) to tell of the change."""
+        return [
+            {
+                f"X-{kind}-Host": f"{node.ip}:{node.port}",
+                f"X-{kind}-Device": node.device,
+                f"X-{kind}-Partition": str(partition),
+            }
+            for node in nodes
+        ]
+
+    def object_updates(self) -> list[dict[str, str]]:
+        """Per object replica: the container server to tell, and the account server it tells."""
+        container_part, containers = self.container_nodes()
+        account_part, accounts = self.account_nodes()
+        container = self.updates(containers, container_part, "Container")
+        account = self.updates(accounts, account_part, "Account")
+        return [{**c, **account[i % len(account)]} for i, c in enumerate(container)]
+
+    # -- the container a request is in ----------------------------------------------
+
+    async def container_info(self) -> ContainerInfo | None:
+        """The container (policy, ACLs, counts), or None when it does not exist."""
+        part, nodes = self.container_nodes()
+        names = (self.account, self.container or "")
+        reply = await self.service.backend.first(
+            nodes,
+            lambda node: node_path(node, part, *names),
+            {},
+            method="HEAD",
+        )
+        if reply is None or reply.status >= 300:
+            return None
+        headers = reply.headers
+        return ContainerInfo(
+            policy=self.service.policy_of(headers.get("x-backend-storage-policy-index")),
+            read_acl=headers.get("x-container-read"),
+            write_acl=headers.get("x-container-write"),
+            object_count=int(headers.get("x-container-object-count", "0")),
+            bytes_used=int(headers.get("x-container-bytes-used", "0")),
+            headers=dict(headers),
+        )

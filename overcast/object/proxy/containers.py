@@ -1,0 +1,182 @@
+"""Accounts and containers through the proxy: listings, metadata, create and delete."""
+
+from __future__ import annotations
+
+import json
+
+from starlette.responses import Response
+
+from overcast.object.proxy import listings
+from overcast.object.proxy.access import allows
+from overcast.object.proxy.backend import best_status
+from overcast.object.proxy.call import Call
+from overcast.object.proxy.constraints import Invalid, check_container_name, check_metadata
+from overcast.object.proxy.errors import error
+from overcast.object.proxy.service import UnknownPolicy
+from overcast.object.ring.devices import Device
+
+LISTING_PARAMS = ("limit", "marker", "end_marker", "prefix", "delimiter", "reverse")
+CONTAINER_HEADERS = (
+    "x-container-read",
+    "x-container-write",
+    "x-container-sync-to",
+    "x-container-sync-key",
+    "x-versions-location",
+    "x-history-location",
+)
+MEDIA = {
+    "json": "application/json; charset=utf-8",
+    "xml": "application/xml; charset=utf-8",
+    "plain": "text/plain; charset=utf-8",
+}
+
+
+async def listing(call: Call, kind: str) -> Response:
+    """GET or HEAD of an account or a container: its stats headers, and its listing."""
+    try:
+        fmt = listings.chosen_format(
+            dict(call.request.query_params), call.request.headers.get("accept")
+        )
+    except listings.NotAcceptable:
+        return error(406)
+    params = {k: v for k, v in call.request.query_params.items() if k in LISTING_PARAMS}
+    limit = params.get("limit")
+    if limit is not None and (
+        not limit.isdigit() or int(limit) > call.service.limits.container_listing_limit
+    ):
+        return error(412, f"Maximum limit is {call.service.limits.container_listing_limit}")
+    part, nodes = call.account_nodes() if kind == "account" else call.container_nodes()
+    method = call.request.method
+    reply = await call.service.backend.first(
+        nodes, call.url_on(part), {}, method="GET", params=params
+    )
+    if reply is None:
+        return error(503)
+    if reply.status == 404 and kind == "account" and call.caller.owns(call.account):
+        # an account exists as soon as its owner looks (Swift's account autocreate)
+        headers = {
+            "X-Account-Container-Count": "0",
+            "X-Account-Object-Count": "0",
+            "X-Account-Bytes-Used": "0",
+        }
+        body = b"[]" if fmt == "json" else b""
+        if fmt == "xml":
+            body, _ = listings.render([], "xml", kind=kind, name=call.account)
+        status = 204 if fmt == "plain" else 200
+        return _listing_response(method, status, body, fmt, headers)
+    if reply.status >= 300:
+        return error(reply.status)
+    headers = call.shown(reply.headers)
+    policy = reply.headers.get("x-backend-storage-policy-index")
+    if kind == "container":
+        headers["X-Storage-Policy"] = call.service.policy_of(policy).name
+    entries = json.loads(reply.body or b"[]")
+    name = call.account if kind == "account" else call.container or ""
+    body, media = listings.render(entries, fmt, kind=kind, name=name)
+    status = 204 if fmt == "plain" and not entries else 200
+    headers.pop("content-type", None)
+    return _listing_response(method, status, body, fmt, headers, media)
+
+
+def _listing_response(
+    method: str, status: int, body: bytes, fmt: str, headers: dict[str, str], media: str = ""
+) -> Response:
+    media = media or MEDIA[fmt]
+    if method == "HEAD":
+        headers["Content-Length"] = str(len(body))
+        return Response(b"", status_code=204, headers=headers, media_type=media)
+    if status == 204:
+        body = b""
+    return Response(body, status_code=status, headers=headers, media_type=media)
+
+
+async def put_container(call: Call) -> Response:
+    try:
+        check_container_name(call.container or "", call.service.limits)
+        check_metadata(call.request.headers, "container", call.service.limits)
+    except Invalid as exc:
+        return error(400, str(exc))
+    headers = call.passed("x-container-meta-", names=CONTAINER_HEADERS)
+    policy_name = call.request.headers.get("x-storage-policy")
+    if policy_name is not None:
+        try:
+            policy = call.service.policy_named(policy_name)
+        except UnknownPolicy as exc:
+            return error(400, str(exc))
+        headers["X-Backend-Storage-Policy-Index"] = str(policy.index)
+    else:
+        existing = await call.container_info()
+        policy = existing.policy if existing else call.service.default_policy
+        headers["X-Backend-Storage-Policy-Index"] = str(policy.index)
+    timestamp = call.now().internal
+    part, nodes = call.container_nodes()
+    account_part, account_nodes = call.account_nodes()
+    updates = call.updates(account_nodes, account_part, "Account")
+    replies = await call.service.backend.to_replicas(
+        "PUT",
+        nodes,
+        call.service.container_ring.handoffs(part),
+        call.url_on(part),
+        lambda i: {**headers, "X-Timestamp": timestamp, **updates[i % len(updates)]},
+    )
+    status = best_status(replies, len(nodes))
+    if status == 409:
+        return error(409, "Container is in another storage policy")
+    return Response(status_code=status) if status < 300 else error(status)
+
+
+async def post_container(call: Call) -> Response:
+    try:
+        check_metadata(call.request.headers, "container", call.service.limits)
+    except Invalid as exc:
+        return error(400, str(exc))
+    headers = call.passed("x-container-meta-", names=CONTAINER_HEADERS)
+    return await _to_all(call, "POST", headers, *call.container_nodes(), kind="container")
+
+
+async def delete_container(call: Call) -> Response:
+    part, nodes = call.container_nodes()
+    account_part, account_nodes = call.account_nodes()
+    updates = call.updates(account_nodes, account_part, "Account")
+    timestamp = call.now().internal
+    replies = await call.service.backend.to_replicas(
+        "DELETE",
+        nodes,
+        call.service.container_ring.handoffs(part),
+        call.url_on(part),
+        lambda i: {"X-Timestamp": timestamp, **updates[i % len(updates)]},
+    )
+    status = best_status(replies, len(nodes))
+    return Response(status_code=status) if status < 300 else error(status)
+
+
+async def post_account(call: Call) -> Response:
+    try:
+        check_metadata(call.request.headers, "account", call.service.limits)
+    except Invalid as exc:
+        return error(400, str(exc))
+    headers = call.passed("x-account-meta-")
+    part, nodes = call.account_nodes()
+    timestamp = call.now().internal
+    # the account may not exist yet: create it first (Swift's account autocreate)
+    await call.service.backend.to_replicas(
+        "PUT", nodes, iter([]), call.url_on(part), lambda i: {"X-Timestamp": timestamp}
+    )
+    return await _to_all(call, "POST", headers, part, nodes, kind="account")
+
+
+async def _to_all(
+    call: Call, method: str, headers: dict[str, str], part: int, nodes: list[Device], *, kind: str
+) -> Response:
+    timestamp = call.now().internal
+    ring = call.service.account_ring if kind == "account" else call.service.container_ring
+    replies = await call.service.backend.to_replicas(
+        method, nodes, ring.handoffs(part), call.url_on(part),
+        lambda i: {**headers, "X-Timestamp": timestamp},
+    )  # fmt: skip
+    status = best_status(replies, len(nodes))
+    return Response(status_code=204) if status < 300 else error(status)
+
+
+def may_list(call: Call, read_acl: str | None) -> bool:
+    return call.caller.owns(call.account) or allows(read_acl, call.caller, listing=True)

@@ -1,0 +1,216 @@
+"""Objects through the proxy: PUT to a quorum of replicas, GET from the first that has it."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from email.utils import formatdate
+
+import httpx
+from starlette.background import BackgroundTask
+from starlette.requests import ClientDisconnect
+from starlette.responses import Response, StreamingResponse
+
+from overcast.object.proxy.backend import BodyBroken, best_status, node_path
+from overcast.object.proxy.call import Call, ContainerInfo
+from overcast.object.proxy.constraints import Invalid, check_metadata, check_object_name
+from overcast.object.proxy.errors import error
+
+KEPT = (
+    "content-type",
+    "content-encoding",
+    "content-disposition",
+    "etag",
+    "x-delete-at",
+    "x-object-manifest",
+    "x-static-large-object",
+    "content-length",
+    "transfer-encoding",
+)
+POSTED = ("content-type", "content-encoding", "content-disposition")
+READ_HEADERS = ("range", "if-match", "if-none-match", "if-modified-since", "if-unmodified-since")
+DEFAULT_TYPE = "application/octet-stream"
+
+
+def _delete_at(call: Call) -> tuple[str | None, Response | None]:
+    """``X-Delete-At`` from the request (``X-Delete-After`` counts from now)."""
+    headers = call.request.headers
+    after, at = headers.get("x-delete-after"), headers.get("x-delete-at")
+    if after is not None:
+        if not after.isdigit():
+            return None, error(400, "Non-integer X-Delete-After")
+        at = str(int(time.time()) + int(after))
+    if at is None:
+        return None, None
+    if not at.isdigit():
+        return None, error(400, "Non-integer X-Delete-At")
+    if int(at) <= time.time():
+        return None, error(400, "X-Delete-At in past")
+    return at, None
+
+
+async def put_object(call: Call, info: ContainerInfo) -> Response:
+    headers = call.request.headers
+    limits = call.service.limits
+    try:
+        check_object_name(call.obj or "", limits)
+        check_metadata(headers, "object", limits)
+    except Invalid as exc:
+        return error(400, str(exc))
+    length = headers.get("content-length")
+    chunked = "chunked" in headers.get("transfer-encoding", "").lower()
+    if length is None and not chunked:
+        return error(411)
+    if length is not None and (not length.isdigit()):
+        return error(400, "Invalid Content-Length")
+    if length is not None and int(length) > limits.max_file_size:
+        return error(413)
+    delete_at, refused = _delete_at(call)
+    if refused is not None:
+        return refused
+    sent = call.passed("x-object-meta-", "x-object-transient-sysmeta-", names=KEPT)
+    sent.setdefault("content-type", DEFAULT_TYPE)
+    sent.pop("x-delete-after", None)
+    if delete_at is not None:
+        sent["x-delete-at"] = delete_at
+    policy = info.policy.index
+    ring = call.service.object_rings[policy]
+    part, nodes = ring.get_nodes(call.account, call.container, call.obj)
+    updates = call.object_updates()
+    timestamp = call.now()
+    names = call.names()
+
+    def headers_of(i: int) -> dict[str, str]:
+        return {
+            **sent,
+            **updates[i % len(updates)],
+            "X-Timestamp": timestamp.internal,
+            "X-Backend-Storage-Policy-Index": str(policy),
+        }
+
+    try:
+        replies = await call.service.backend.stream_put(
+            nodes,
+            ring.handoffs(part),
+            lambda node: node_path(node, part, *names),
+            headers_of,
+            _body(call),
+        )
+    except BodyBroken:
+        return error(499)
+    if any(reply.status == 422 for reply in replies):
+        return error(422)
+    status = best_status(replies, len(nodes))
+    if status >= 300:
+        return error(status)
+    etag = next(r.headers.get("etag", "") for r in replies if r.status == 201)
+    made = {
+        "ETag": etag.strip('"'),
+        "Last-Modified": formatdate(int(timestamp.seconds + 0.99999), usegmt=True),
+        "X-Timestamp": timestamp.normal,
+    }
+    return Response(status_code=201, headers=made, media_type="text/html")
+
+
+async def _body(call: Call) -> AsyncIterator[bytes]:
+    try:
+        async for chunk in call.request.stream():
+            if chunk:
+                yield chunk
+    except ClientDisconnect as exc:
+        raise BodyBroken("client disconnected") from exc
+
+
+async def get_object(call: Call, info: ContainerInfo) -> Response:
+    """GET or HEAD: the first replica that has the object answers, streamed through."""
+    ring = call.service.object_rings[info.policy.index]
+    part, nodes = ring.get_nodes(call.account, call.container, call.obj)
+    names = call.names()
+    asked = {k: v for k, v in call.request.headers.items() if k in READ_HEADERS}
+    asked["X-Backend-Storage-Policy-Index"] = str(info.policy.index)
+    method = call.request.method
+    last: httpx.Response | None = None
+    for node in [*nodes, *list(ring.handoffs(part))[: len(nodes)]]:
+        url = node_path(node, part, *names)
+        try:
+            request = call.service.client.build_request(method, url, headers=asked)
+            response = await call.service.client.send(request, stream=True)
+        except httpx.HTTPError:
+            continue
+        if response.status_code in (200, 206, 304, 412, 416):
+            return _relay(call, response)
+        await response.aclose()
+        if response.status_code < 500:
+            last = response
+    if last is None:
+        return error(503)
+    return error(last.status_code)
+
+
+def _relay(call: Call, response: httpx.Response) -> Response:
+    shown = call.shown(response.headers)
+    if "content-length" in response.headers:
+        shown["Content-Length"] = response.headers["content-length"]
+    media = response.headers.get("content-type")
+    if call.request.method == "HEAD" or response.status_code in (304, 412):
+        return Response(
+            status_code=response.status_code,
+            headers=shown,
+            media_type=media,
+            background=BackgroundTask(response.aclose),
+        )
+    return StreamingResponse(
+        response.aiter_raw(),
+        status_code=response.status_code,
+        headers=shown,
+        media_type=media,
+        background=BackgroundTask(response.aclose),
+    )
+
+
+async def post_object(call: Call, info: ContainerInfo) -> Response:
+    try:
+        check_metadata(call.request.headers, "object", call.service.limits)
+    except Invalid as exc:
+        return error(400, str(exc))
+    delete_at, refused = _delete_at(call)
+    if refused is not None:
+        return refused
+    sent = call.passed("x-object-meta-", "x-object-transient-sysmeta-", names=POSTED)
+    if delete_at is not None:
+        sent["x-delete-at"] = delete_at
+    return await _to_replicas(call, info, "POST", sent, done=202)
+
+
+async def delete_object(call: Call, info: ContainerInfo) -> Response:
+    return await _to_replicas(call, info, "DELETE", {}, done=204, updates=call.object_updates())
+
+
+async def _to_replicas(
+    call: Call,
+    info: ContainerInfo,
+    method: str,
+    sent: dict[str, str],
+    *,
+    done: int,
+    updates: list[dict[str, str]] | None = None,
+) -> Response:
+    policy = info.policy.index
+    ring = call.service.object_rings[policy]
+    part, nodes = ring.get_nodes(call.account, call.container, call.obj)
+    timestamp = call.now().internal
+    names = call.names()
+    replies = await call.service.backend.to_replicas(
+        method,
+        nodes,
+        ring.handoffs(part),
+        lambda node: node_path(node, part, *names),
+        lambda i: {
+            **sent,
+            **(updates[i % len(updates)] if updates else {}),
+            "X-Timestamp": timestamp,
+            "X-Backend-Storage-Policy-Index": str(policy),
+        },
+    )
+    status = best_status(replies, len(nodes))
+    return Response(status_code=done, media_type="text/html") if status < 300 else error(status)

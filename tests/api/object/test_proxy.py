@@ -1,0 +1,231 @@
+"""Swift's API through the proxy, in process: identity tokens, a storage node with three
+devices behind the rings, and every replica reached through :class:`Hosts`."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import httpx
+import pytest
+
+from overcast.cmd.allinone import run_bootstrap
+from overcast.cmd.services import Shared
+from overcast.identity.app import make_identity_app
+from overcast.object.bootstrap import prepare
+from overcast.object.node.app import make_node_apps
+from overcast.object.node.common import NodeConfig
+from overcast.object.proxy.app import make_object_app
+from overcast.object.proxy.service import ObjectService
+from tests.api.identity.conftest import TENANT_PASSWORD, Api, login_to, new_member
+from tests.api.object.conftest import Hosts
+from tests.conftest import backend_settings
+
+IDENTITY = "http://identity.test"
+SWIFT = "http://swift.test"
+
+
+@dataclass
+class Swift:
+    identity: httpx.AsyncClient
+    proxy: httpx.AsyncClient
+    devices: Path
+
+    async def tenant(self) -> Api:
+        boss = await login_to(self.identity, self.identity, "admin", "admin-secret", "admin")
+        user, project = await new_member(boss)
+        api = await login_to(self.identity, self.proxy, user, TENANT_PASSWORD, project)
+        return api
+
+    def anonymous(self) -> Api:
+        return Api(self.proxy)
+
+
+@pytest.fixture(scope="module")
+async def swift(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Swift]:
+    data = tmp_path_factory.mktemp("swift")
+    async with backend_settings(
+        "sqlite", data, bootstrap={"admin_password": "admin-secret", "demo_password": "d"}
+    ) as settings:
+        await run_bootstrap(settings, ["identity"])
+        layout = prepare(settings)
+        hosts = Hosts()
+        peers = httpx.AsyncClient(transport=hosts)
+        node = NodeConfig(layout.devices, layout.hash_prefix, layout.hash_suffix)
+        apps = make_node_apps(node, peers)
+        conf = settings.object
+        for kind, port in (("object", conf.object_port), ("container", conf.container_port),
+                           ("account", conf.account_port)):  # fmt: skip
+            hosts.apps[f"{conf.node_ip}:{port}"] = httpx.ASGITransport(app=apps[kind])
+        shared = Shared(settings)
+        service = ObjectService(settings, client=peers)
+        proxy_app = make_object_app(service, shared.validator())
+        identity_app = make_identity_app(shared.identity(), shared.tokens())
+        identity_transport = httpx.ASGITransport(app=identity_app)
+        proxy_transport = httpx.ASGITransport(app=proxy_app)
+        async with (
+            httpx.AsyncClient(transport=identity_transport, base_url=IDENTITY) as identity,
+            httpx.AsyncClient(transport=proxy_transport, base_url=SWIFT) as proxy,
+        ):
+            yield Swift(identity, proxy, layout.devices)
+        await service.close()
+        await shared.close()
+
+
+@pytest.fixture
+async def me(swift: Swift) -> Api:
+    return await swift.tenant()
+
+
+def account(api: Api) -> str:
+    return f"/v1/AUTH_{api.project_id}"
+
+
+async def account_totals(api: Api, wait: float = 2.0) -> list[tuple[str, int, int]]:
+    """The account's containers with their counts, once containers have reported them.
+
+    Containers report object changes to their account a moment later (as Swift's
+    container updater does), so the totals are polled for a short while.
+    """
+    totals: list[tuple[str, int, int]] = []
+    for _ in range(int(wait / 0.05)):
+        listed = (await api.get(f"{account(api)}?format=json")).json()
+        totals = [(c["name"], c["count"], c["bytes"]) for c in listed]
+        if all(count for _, count, _ in totals):
+            break
+        await asyncio.sleep(0.05)
+    return totals
+
+
+async def test_containers_and_objects_round_trip(me: Api) -> None:
+    base = account(me)
+    assert (await me.put(f"{base}/photos")).status_code == 201
+    assert (await me.put(f"{base}/photos")).status_code == 202
+    made = await me.put(
+        f"{base}/photos/2026/a.jpg",
+        content=b"jpeg bytes",
+        headers={"Content-Type": "image/jpeg", "X-Object-Meta-Camera": "x100"},
+    )
+    assert made.status_code == 201
+    assert made.headers["etag"] == hashlib.md5(b"jpeg bytes").hexdigest()
+    assert made.headers["x-trans-id"].startswith("tx")
+    got = await me.get(f"{base}/photos/2026/a.jpg")
+    assert got.status_code == 200 and got.content == b"jpeg bytes"
+    assert got.headers["content-type"] == "image/jpeg"
+    assert got.headers["x-object-meta-camera"] == "x100"
+    assert not any(h.startswith("x-backend-") for h in got.headers)
+    head = await me.head(f"{base}/photos")
+    assert head.status_code == 204
+    assert head.headers["x-container-object-count"] == "1"
+    assert head.headers["x-storage-policy"] == "gold"
+    plain = await me.get(f"{base}/photos")
+    assert plain.text == "2026/a.jpg\n"
+    listed = (await me.get(f"{base}/photos?format=json")).json()
+    assert [(o["name"], o["bytes"], o["content_type"]) for o in listed] == [
+        ("2026/a.jpg", 10, "image/jpeg")
+    ]
+    folded = await me.get(f"{base}/photos?delimiter=/", headers={"Accept": "application/json"})
+    assert folded.json() == [{"subdir": "2026/"}]
+    xml = await me.get(f"{base}/photos?format=xml")
+    assert b"<name>2026/a.jpg</name>" in xml.content
+    assert await account_totals(me) == [("photos", 1, 10)]
+
+
+async def test_every_replica_is_written(me: Api, swift: Swift) -> None:
+    base = account(me)
+    await me.put(f"{base}/c")
+    await me.put(f"{base}/c/o", content=b"x", headers={"Content-Type": "text/plain"})
+    datas = list(swift.devices.rglob("*.data"))
+    owners = {p.relative_to(swift.devices).parts[0] for p in datas if p.stat().st_size}
+    assert owners == {"d1", "d2", "d3"}
+
+
+async def test_delete_and_conflicts(me: Api) -> None:
+    base = account(me)
+    await me.put(f"{base}/c")
+    await me.put(f"{base}/c/o", content=b"x", headers={"Content-Type": "text/plain"})
+    assert (await me.delete(f"{base}/c")).status_code == 409
+    assert (await me.delete(f"{base}/c/o")).status_code == 204
+    assert (await me.get(f"{base}/c/o")).status_code == 404
+    assert (await me.delete(f"{base}/c/o")).status_code == 404
+    assert (await me.delete(f"{base}/c")).status_code == 204
+    assert (await me.head(f"{base}/c")).status_code == 404
+    assert (await me.put(f"{base}/c/o", content=b"x")).status_code == 404  # no container
+
+
+async def test_metadata_post_and_limits(me: Api) -> None:
+    base = account(me)
+    await me.put(f"{base}/c", headers={"X-Container-Meta-Color": "red"})
+    assert (await me.head(f"{base}/c")).headers["x-container-meta-color"] == "red"
+    assert (
+        await me.post(f"{base}/c", headers={"X-Container-Meta-Color": "blue"})
+    ).status_code == 204
+    assert (await me.head(f"{base}/c")).headers["x-container-meta-color"] == "blue"
+    await me.put(f"{base}/c/o", content=b"x", headers={"X-Object-Meta-A": "1"})
+    assert (await me.post(f"{base}/c/o", headers={"X-Object-Meta-B": "2"})).status_code == 202
+    head = await me.head(f"{base}/c/o")
+    assert head.headers["x-object-meta-b"] == "2" and "x-object-meta-a" not in head.headers
+    assert (await me.post(base, headers={"X-Account-Meta-Q": "v"})).status_code == 204
+    assert (await me.head(base)).headers["x-account-meta-q"] == "v"
+    too_long = {"X-Object-Meta-" + "n" * 129: "v"}
+    assert (await me.put(f"{base}/c/p", content=b"x", headers=too_long)).status_code == 400
+    assert (await me.put(f"{base}/" + "c" * 257)).status_code == 400
+    past = {"X-Delete-At": "1000"}
+    assert (await me.put(f"{base}/c/p", content=b"x", headers=past)).status_code == 400
+    assert (await me.get(f"{base}/c?limit=10001")).status_code == 412
+    assert (await me.get(f"{base}/c", headers={"Accept": "image/png"})).status_code == 406
+
+
+async def test_a_second_storage_policy(me: Api, swift: Swift) -> None:
+    base = account(me)
+    bad = await me.put(f"{base}/s", headers={"X-Storage-Policy": "bronze"})
+    assert bad.status_code == 400
+    assert (await me.put(f"{base}/s", headers={"X-Storage-Policy": "silver"})).status_code == 201
+    assert (await me.head(f"{base}/s")).headers["x-storage-policy"] == "silver"
+    await me.put(f"{base}/s/o", content=b"silver bytes")
+    assert (await me.get(f"{base}/s/o")).content == b"silver bytes"
+    assert list(swift.devices.glob("*/objects-1/*/*/*/*.data"))
+
+
+async def test_others_need_an_acl(me: Api, swift: Swift) -> None:
+    base = account(me)
+    stranger = await swift.tenant()
+    anonymous = swift.anonymous()
+    await me.put(f"{base}/shared")
+    await me.put(f"{base}/shared/o", content=b"hello")
+    assert (await stranger.get(f"{base}/shared/o")).status_code == 403
+    assert (await anonymous.get(f"{base}/shared/o")).status_code == 401
+    assert (await stranger.get(base)).status_code == 403
+    assert (await stranger.put(f"{base}/mine")).status_code == 403
+    await me.post(f"{base}/shared", headers={"X-Container-Read": ".r:*"})
+    assert (await anonymous.get(f"{base}/shared/o")).content == b"hello"
+    assert (await anonymous.get(f"{base}/shared")).status_code == 401  # no .rlistings
+    await me.post(f"{base}/shared", headers={"X-Container-Read": ".r:*,.rlistings"})
+    assert (await anonymous.get(f"{base}/shared")).text == "o\n"
+    write = {"X-Container-Write": f"{stranger.project_id}:{stranger.user_id}"}
+    await me.post(f"{base}/shared", headers=write)
+    assert (await stranger.put(f"{base}/shared/theirs", content=b"x")).status_code == 201
+    assert (await anonymous.put(f"{base}/shared/anon", content=b"x")).status_code == 401
+
+
+async def test_info_and_healthcheck(swift: Swift) -> None:
+    info = (await swift.proxy.get("/info")).json()["swift"]
+    assert info["max_file_size"] == 5 * 1024**3
+    assert info["policies"] == [{"name": "gold", "default": True}, {"name": "silver"}]
+    assert (await swift.proxy.get("/healthcheck")).text == "OK"
+    assert (await swift.proxy.get("/v2/AUTH_x")).status_code == 404
+
+
+async def test_ranges_and_conditions_pass_through(me: Api) -> None:
+    base = account(me)
+    await me.put(f"{base}/c")
+    await me.put(f"{base}/c/r", content=b"0123456789")
+    part = await me.get(f"{base}/c/r", headers={"Range": "bytes=3-5"})
+    assert (part.status_code, part.content) == (206, b"345")
+    etag = hashlib.md5(b"0123456789").hexdigest()
+    assert (await me.get(f"{base}/c/r", headers={"If-None-Match": etag})).status_code == 304
+    assert (await me.get(f"{base}/c/r", headers={"Range": "bytes=50-"})).status_code == 416
+    assert replace(me).token == me.token
