@@ -73,7 +73,7 @@ class ApiApp:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
-            await _lifespan(receive, send)
+            await serve_lifespan(receive, send)
             return
         scope["app"] = self
         await self._stack(scope, receive, send)
@@ -97,7 +97,8 @@ class ApiApp:
         return openapi_document(self.title, self.dispatcher.routes)
 
 
-async def _lifespan(receive: Receive, send: Send) -> None:
+async def serve_lifespan(receive: Receive, send: Send) -> None:
+    """Answer an ASGI lifespan conversation (nothing to start or stop)."""
     while True:
         message = await receive()
         if message["type"] == "lifespan.startup":

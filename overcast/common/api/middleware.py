@@ -27,10 +27,14 @@ def _request_id() -> str:
 
 
 class RequestIdMiddleware:
-    """Gives every request an id and a :class:`RequestContext`; returns the id as a header."""
+    """Gives every request an id and a :class:`RequestContext`; returns the id as a header.
 
-    def __init__(self, app: ASGIApp) -> None:
+    With ``trans_id`` it also answers Swift's ``X-Trans-Id`` (``tx`` and the same id).
+    """
+
+    def __init__(self, app: ASGIApp, *, trans_id: bool = False) -> None:
         self.app = app
+        self.trans_id = trans_id
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -39,11 +43,14 @@ class RequestIdMiddleware:
         request_id = _request_id()
         request_id_var.set(request_id)
         scope.setdefault("state", {})["context"] = RequestContext(request_id=request_id)
-        header = (REQUEST_ID_HEADER, request_id.encode())
+        headers = [(REQUEST_ID_HEADER, request_id.encode())]
+        if self.trans_id:
+            compact = request_id.removeprefix("req-").replace("-", "")
+            headers.append((b"x-trans-id", f"tx{compact[:21]}".encode()))
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", []), header]
+                message["headers"] = [*message.get("headers", []), *headers]
             await send(message)
 
         await self.app(scope, receive, send_with_id)

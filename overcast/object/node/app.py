@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
+from overcast.common.api.app import serve_lifespan
 from overcast.object.node.common import BadPath, NodeConfig, Target, plain, split_target
 from overcast.object.node.dbservers import AccountServer, ContainerServer
 from overcast.object.node.objects import ObjectServer
@@ -35,9 +36,7 @@ class ServerApp:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
-            while (await receive())["type"] != "lifespan.shutdown":
-                await send({"type": "lifespan.startup.complete"})
-            await send({"type": "lifespan.shutdown.complete"})
+            await serve_lifespan(receive, send)
             return
         request = Request(scope, receive)
         try:

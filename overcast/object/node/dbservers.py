@@ -21,6 +21,7 @@ import httpx
 from starlette.requests import Request
 from starlette.responses import Response
 
+from overcast.object.headers import CONTAINER_SETTINGS
 from overcast.object.node.common import NodeConfig, Target, plain, timestamp_of, title
 from overcast.object.storage.databases import (
     AccountDatabase,
@@ -33,14 +34,7 @@ from overcast.object.storage.databases import (
 from overcast.object.timestamps import Timestamp
 
 LOG = logging.getLogger(__name__)
-CONTAINER_META = (
-    "x-container-read",
-    "x-container-write",
-    "x-container-sync-to",
-    "x-container-sync-key",
-    "x-versions-location",
-    "x-history-location",
-)
+CONTAINER_META = CONTAINER_SETTINGS
 CONTAINER_META_PREFIXES = ("x-container-meta-", "x-container-sysmeta-")
 ACCOUNT_META_PREFIXES = ("x-account-meta-", "x-account-sysmeta-")
 ACCOUNT_META = ("x-account-access-control",)

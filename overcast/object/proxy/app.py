@@ -14,8 +14,9 @@ from urllib.parse import unquote
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from overcast.common.api.app import serve_lifespan
 from overcast.common.api.middleware import RequestIdMiddleware
 from overcast.common.auth.context import RequestContext
 from overcast.common.auth.middleware import AuthMiddleware, TokenValidator
@@ -133,34 +134,10 @@ class ProxyEndpoint:
         return Response(json.dumps(body), media_type="application/json; charset=utf-8")
 
 
-class TransIdMiddleware:
-    """Swift's ``X-Trans-Id`` (and ``X-Openstack-Request-Id``): the request's id."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        context: RequestContext = scope["state"]["context"]
-        trans_id = f"tx{context.request_id.removeprefix('req-').replace('-', '')[:21]}"
-
-        async def with_trans_id(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = message.setdefault("headers", [])
-                headers.append((b"x-trans-id", trans_id.encode()))
-            await send(message)
-
-        await self.app(scope, receive, with_trans_id)
-
-
 def make_object_app(service: ObjectService, validator: TokenValidator | None) -> ASGIApp:
-    """Request id, then token validation, then Swift's API."""
-    app: ASGIApp = ProxyEndpoint(service)
-    app = AuthMiddleware(app, validator)
-    app = TransIdMiddleware(app)
-    return _Lifespan(RequestIdMiddleware(app))
+    """Request id (and Swift's X-Trans-Id), then token validation, then Swift's API."""
+    app: ASGIApp = AuthMiddleware(ProxyEndpoint(service), validator)
+    return _Lifespan(RequestIdMiddleware(app, trans_id=True))
 
 
 class _Lifespan:
@@ -169,8 +146,6 @@ class _Lifespan:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
-            while (await receive())["type"] != "lifespan.shutdown":
-                await send({"type": "lifespan.startup.complete"})
-            await send({"type": "lifespan.shutdown.complete"})
+            await serve_lifespan(receive, send)
             return
         await self.app(scope, receive, send)

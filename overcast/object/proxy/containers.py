@@ -6,6 +6,7 @@ import json
 
 from starlette.responses import Response
 
+from overcast.object.headers import CONTAINER_SETTINGS
 from overcast.object.proxy import listings
 from overcast.object.proxy.access import allows
 from overcast.object.proxy.backend import best_status
@@ -16,14 +17,7 @@ from overcast.object.proxy.service import UnknownPolicy
 from overcast.object.ring.devices import Device
 
 LISTING_PARAMS = ("limit", "marker", "end_marker", "prefix", "delimiter", "reverse")
-CONTAINER_HEADERS = (
-    "x-container-read",
-    "x-container-write",
-    "x-container-sync-to",
-    "x-container-sync-key",
-    "x-versions-location",
-    "x-history-location",
-)
+CONTAINER_HEADERS = CONTAINER_SETTINGS
 MEDIA = {
     "json": "application/json; charset=utf-8",
     "xml": "application/xml; charset=utf-8",
@@ -108,18 +102,7 @@ async def put_container(call: Call) -> Response:
         existing = await call.container_info()
         policy = existing.policy if existing else call.service.default_policy
         headers["X-Backend-Storage-Policy-Index"] = str(policy.index)
-    timestamp = call.now().internal
-    part, nodes = call.container_nodes()
-    account_part, account_nodes = call.account_nodes()
-    updates = call.updates(account_nodes, account_part, "Account")
-    replies = await call.service.backend.to_replicas(
-        "PUT",
-        nodes,
-        call.service.container_ring.handoffs(part),
-        call.url_on(part),
-        lambda i: {**headers, "X-Timestamp": timestamp, **updates[i % len(updates)]},
-    )
-    status = best_status(replies, len(nodes))
+    status = await _container_write(call, "PUT", headers)
     if status == 409:
         return error(409, "Container is in another storage policy")
     return Response(status_code=status) if status < 300 else error(status)
@@ -135,19 +118,24 @@ async def post_container(call: Call) -> Response:
 
 
 async def delete_container(call: Call) -> Response:
+    status = await _container_write(call, "DELETE", {})
+    return Response(status_code=status) if status < 300 else error(status)
+
+
+async def _container_write(call: Call, method: str, headers: dict[str, str]) -> int:
+    """PUT or DELETE a container on its replicas, each telling an account replica; the status."""
+    timestamp = call.now().internal
     part, nodes = call.container_nodes()
     account_part, account_nodes = call.account_nodes()
     updates = call.updates(account_nodes, account_part, "Account")
-    timestamp = call.now().internal
     replies = await call.service.backend.to_replicas(
-        "DELETE",
+        method,
         nodes,
         call.service.container_ring.handoffs(part),
         call.url_on(part),
-        lambda i: {"X-Timestamp": timestamp, **updates[i % len(updates)]},
+        lambda i: {**headers, "X-Timestamp": timestamp, **updates[i % len(updates)]},
     )
-    status = best_status(replies, len(nodes))
-    return Response(status_code=status) if status < 300 else error(status)
+    return best_status(replies, len(nodes))
 
 
 async def post_account(call: Call) -> Response:
