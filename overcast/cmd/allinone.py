@@ -17,6 +17,7 @@ from overcast.identity.bootstrap import Account, CatalogService, bootstrap
 from overcast.identity.service import IdentityService
 from overcast.image import bootstrap as image_bootstrap
 from overcast.image.service import ImageService
+from overcast.object import bootstrap as object_bootstrap
 
 
 @dataclass(frozen=True)
@@ -106,10 +107,9 @@ async def run_bootstrap(settings: Settings, names: Sequence[str]) -> Credentials
             ),
             region=boot.region,
             catalog=[
-                CatalogService(
-                    SERVICES[n].catalog_type, SERVICES[n].catalog_name, SERVICES[n].url(settings)
-                )
-                for n in names
+                CatalogService(service.catalog_type, service.catalog_name, service.url(settings))
+                for service in (SERVICES[n] for n in names)
+                if service.catalog_type is not None
             ],
         )
     finally:
@@ -118,6 +118,8 @@ async def run_bootstrap(settings: Settings, names: Sequence[str]) -> Credentials
         await seed_images(settings, projects[boot.admin_project])
     if "compute" in names:
         await prepare_compute(settings)
+    if "object" in names or "object-server" in names:
+        object_bootstrap.prepare(settings)
     return creds
 
 

@@ -12,7 +12,13 @@ from rich.console import Console
 
 from overcast.cmd import allinone, runtime
 from overcast.cmd import ring as ring_commands
-from overcast.cmd.services import ALL_IN_ONE, ALL_IN_ONE_ENGINES, ENGINES, SERVICES
+from overcast.cmd.services import (
+    ALL_IN_ONE,
+    ALL_IN_ONE_ENGINES,
+    ENGINES,
+    ROLE_GROUPS,
+    SERVICES,
+)
 from overcast.common import logging as overcast_logging
 from overcast.common.config import ConfigError, Settings
 from overcast.common.server import PortInUse
@@ -70,20 +76,22 @@ def up(data_dir: DataDir = None, config: ConfigFile = None, workers: Workers = N
 @app.command()
 def serve(
     roles: Annotated[
-        list[str], typer.Argument(help=f"Any of: {', '.join([*SERVICES, *ENGINES])}.")
+        list[str],
+        typer.Argument(help=f"Any of: {', '.join([*SERVICES, *ROLE_GROUPS, *ENGINES])}."),
     ],
     data_dir: DataDir = None,
     config: ConfigFile = None,
     workers: Workers = None,
 ) -> None:
     """Serve parts of the cloud in one process (first: `overcast db upgrade`)."""
-    known = [*SERVICES, *ENGINES]
+    known = [*SERVICES, *ROLE_GROUPS, *ENGINES]
     for role in roles:
         if role not in known:
             console.print(f"[red]error:[/red] unknown role {role!r}; roles: {', '.join(known)}")
             raise typer.Exit(2)
+    parts = tuple(dict.fromkeys(p for role in roles for p in ROLE_GROUPS.get(role, (role,))))
     settings = load_settings(data_dir, config)
-    _serve(settings, tuple(roles), workers or settings.server.workers)
+    _serve(settings, parts, workers or settings.server.workers)
 
 
 @app.command()
@@ -131,7 +139,8 @@ def _print_summary(
     config_text = config.resolve() if config else "(none: defaults; see README for overcast.toml)"
     out.print(f"  config:      {config_text}")
     for name in ALL_IN_ONE:
-        out.print(f"  {name:<12} {SERVICES[name].url(settings)}")
+        if SERVICES[name].catalog_type is not None:
+            out.print(f"  {name:<12} {SERVICES[name].url(settings)}")
     boot, creds = settings.bootstrap, prepared.credentials
     for label, user, password, project in (
         ("admin", boot.admin_username, creds.admin_password, boot.admin_project),

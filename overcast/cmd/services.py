@@ -21,6 +21,11 @@ from overcast.identity.tokens.provider import TokenProvider
 from overcast.image.app import make_image_app
 from overcast.image.data import release_stale_uploads
 from overcast.image.service import ImageService
+from overcast.object.bootstrap import layout
+from overcast.object.node.app import ServerApp, make_node_apps
+from overcast.object.node.common import NodeConfig
+from overcast.object.proxy.app import make_object_app
+from overcast.object.proxy.service import ObjectService
 
 
 class Shared:
@@ -39,6 +44,8 @@ class Shared:
         self._compute: ComputeService | None = None
         self.image_app: ASGIApp | None = None
         """The image API when this process serves it: compute then reaches it in process."""
+        self._node_apps: dict[str, ServerApp] | None = None
+        self._node_client: httpx.AsyncClient | None = None
 
     def identity(self) -> IdentityService:
         if self._identity is None:
@@ -78,7 +85,18 @@ class Shared:
             )
         return self._compute
 
+    def node_apps(self) -> dict[str, ServerApp]:
+        """This process's storage node: its object, container and account servers."""
+        if self._node_apps is None:
+            where = layout(self.settings)
+            config = NodeConfig(where.devices, where.hash_prefix, where.hash_suffix)
+            self._node_client = httpx.AsyncClient(limits=httpx.Limits(max_connections=256))
+            self._node_apps = make_node_apps(config, self._node_client)
+        return self._node_apps
+
     async def close(self) -> None:
+        if self._node_client is not None:
+            await self._node_client.aclose()
         if self._compute is not None:
             await self._compute.close()
         if self._bus is not None:
@@ -96,7 +114,8 @@ class Built:
 @dataclass(frozen=True)
 class ServiceDef:
     name: str
-    catalog_type: str
+    catalog_type: str | None
+    """None: an internal server, not in the catalog (a storage node's)."""
     catalog_name: str
     url_path: str
     port: Callable[[Settings], int]
@@ -130,6 +149,25 @@ async def _build_compute(settings: Settings, shared: Shared) -> Built:
     identity_url = SERVICES["identity"].url(settings)
     app = make_compute_app(service, shared.validator(), identity_url=identity_url)
     return Built(app, _nothing)  # closed with ``shared``
+
+
+async def _build_object(settings: Settings, shared: Shared) -> Built:
+    service = ObjectService(settings)
+    return Built(make_object_app(service, shared.validator()), service.close)
+
+
+def _node_port(kind: str) -> Callable[[Settings], int]:
+    def port(settings: Settings) -> int:
+        return int(getattr(settings.object, f"{kind}_port"))
+
+    return port
+
+
+def _node_server(kind: str) -> Callable[[Settings, Shared], Awaitable[Built]]:
+    async def build(settings: Settings, shared: Shared) -> Built:
+        return Built(shared.node_apps()[kind], _nothing)  # its client closes with ``shared``
+
+    return build
 
 
 class Engine(Protocol):
@@ -179,5 +217,26 @@ SERVICES: dict[str, ServiceDef] = {
         port=lambda s: s.compute.port,
         build=_build_compute,
     ),
+    "object": ServiceDef(
+        name="object",
+        catalog_type="object-store",
+        catalog_name="swift",
+        url_path="/v1/AUTH_%(project_id)s",
+        port=lambda s: s.object.port,
+        build=_build_object,
+    ),
+    **{
+        f"{kind}-server": ServiceDef(
+            name=f"{kind}-server",
+            catalog_type=None,
+            catalog_name="",
+            url_path="",
+            port=_node_port(kind),
+            build=_node_server(kind),
+        )
+        for kind in ("object", "container", "account")
+    },
 }
-ALL_IN_ONE = ("identity", "image", "compute")
+ROLE_GROUPS = {"object-node": ("object-server", "container-server", "account-server")}
+"""Roles that stand for several parts: a storage node is its three servers."""
+ALL_IN_ONE = ("identity", "image", "compute", "object", *ROLE_GROUPS["object-node"])

@@ -2,8 +2,9 @@
 
 On first start one storage node gets ``[object] device_names`` under its
 devices directory, and every ring (account, container, and one object ring per
-storage policy) places ``replicas`` copies on them. Rings that exist are left
-alone: an operator who built their own with ``overcast ring`` keeps them.
+storage policy) places ``replicas`` copies on them. Later starts keep those
+rings, only following the node's configured address and ports (nothing moves);
+rings an operator built with ``overcast ring`` are left alone.
 """
 
 from __future__ import annotations
@@ -14,6 +15,9 @@ from pathlib import Path
 from overcast.common.config import ObjectSettings, Settings
 from overcast.common.kept_secrets import kept
 from overcast.object.ring.builder import RingBuilder
+
+ALL_IN_ONE = "all-in-one"
+"""The ``meta`` of the devices the all-in-one placed in its rings itself."""
 
 
 @dataclass(frozen=True)
@@ -54,17 +58,44 @@ def prepare(settings: Settings) -> Layout:
     wanted = [("account", 0), ("container", 0), *(("object", p.index) for p in conf.policies)]
     for kind, policy in wanted:
         name = ring_name(kind, policy)
-        ring_file = where.ring_dir / f"{name}.ring.gz"
-        if not ring_file.exists():
-            _build(conf, where.ring_dir, name, ports.get(kind, conf.object_port))
+        port = ports.get(kind, conf.object_port)
+        if not (where.ring_dir / f"{name}.ring.gz").exists():
+            _build(conf, where.ring_dir, name, port)
+        else:
+            _follow_address(conf, where.ring_dir, name, port)
     return where
+
+
+def _follow_address(conf: ObjectSettings, ring_dir: Path, name: str, port: int) -> None:
+    """Point the all-in-one's own devices at the node's address and port of this start."""
+    builder_path = ring_dir / f"{name}.builder"
+    if not builder_path.exists():
+        return
+    builder = RingBuilder.load(builder_path)
+    ours = [d for d in builder.devs.values() if d.meta == ALL_IN_ONE]
+    moved = [d for d in ours if (d.ip, d.port) != (conf.node_ip, port)]
+    if not moved:
+        return
+    for dev in moved:
+        dev.ip, dev.port = conf.node_ip, port
+    builder.version += 1
+    builder.save(builder_path)
+    builder.write_ring(ring_dir / f"{name}.ring.gz")
 
 
 def _build(conf: ObjectSettings, ring_dir: Path, name: str, port: int) -> None:
     replicas = min(conf.replicas, len(conf.device_names))
     builder = RingBuilder(conf.part_power, replicas, min_part_hours=1)
     for zone, device in enumerate(conf.device_names, start=1):
-        builder.add(region=1, zone=zone, ip=conf.node_ip, port=port, device=device, weight=100)
+        builder.add(
+            region=1,
+            zone=zone,
+            ip=conf.node_ip,
+            port=port,
+            device=device,
+            weight=100,
+            meta=ALL_IN_ONE,
+        )
     builder.rebalance()
     builder.save(ring_dir / f"{name}.builder")
     builder.write_ring(ring_dir / f"{name}.ring.gz")

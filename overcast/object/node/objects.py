@@ -140,14 +140,13 @@ class ObjectServer:
             wanted = ranges.parse(request.headers.get("range"), size)
         except ranges.Unsatisfiable:
             return plain(416, headers={"Content-Range": f"bytes */{size}"})
-        content_type = headers.pop("Content-Type", "application/octet-stream")
+        # the stored type, exactly: Starlette's media_type would add a charset to text/*
+        content_type = headers.setdefault("Content-Type", "application/octet-stream")
         if request.method == "HEAD" or wanted is None:
             headers["Content-Length"] = str(size)
             if request.method == "HEAD":
-                return Response(status_code=200, headers=headers, media_type=content_type)
-            return StreamingResponse(
-                _iterate(found.chunks()), headers=headers, media_type=content_type
-            )
+                return Response(status_code=200, headers=headers)
+            return StreamingResponse(_iterate(found.chunks()), headers=headers)
         if len(wanted) == 1:
             start, end = wanted[0]
             headers["Content-Range"] = ranges.content_range(start, end, size)
@@ -156,18 +155,17 @@ class ObjectServer:
                 _iterate(found.chunks(start, end)),
                 status_code=206,
                 headers=headers,
-                media_type=content_type,
             )
         mark = ranges.boundary()
         pieces = list(ranges.multipart_parts(wanted, size, content_type, mark))
         headers["Content-Length"] = str(
             sum(len(text) + (span[1] - span[0] if span else 0) for text, span in pieces)
         )
+        headers["Content-Type"] = f"multipart/byteranges;boundary={mark}"
         return StreamingResponse(
             _iterate(_multipart(found, pieces)),
             status_code=206,
             headers=headers,
-            media_type=f"multipart/byteranges;boundary={mark}",
         )
 
     # -- writes ---------------------------------------------------------------------------

@@ -151,19 +151,16 @@ def _relay(call: Call, response: httpx.Response) -> Response:
     shown = call.shown(response.headers)
     if "content-length" in response.headers:
         shown["Content-Length"] = response.headers["content-length"]
-    media = response.headers.get("content-type")
     if call.request.method == "HEAD" or response.status_code in (304, 412):
         return Response(
             status_code=response.status_code,
             headers=shown,
-            media_type=media,
             background=BackgroundTask(response.aclose),
         )
     return StreamingResponse(
         response.aiter_raw(),
         status_code=response.status_code,
         headers=shown,
-        media_type=media,
         background=BackgroundTask(response.aclose),
     )
 

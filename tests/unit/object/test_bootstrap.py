@@ -41,3 +41,11 @@ def test_configured_salts_win(tmp_path: Path) -> None:
         data_dir=tmp_path, object={"hash_path_prefix": "p", "hash_path_suffix": "s"}
     )
     assert (layout(settings).hash_prefix, layout(settings).hash_suffix) == ("p", "s")
+
+
+def test_the_all_in_one_rings_follow_the_nodes_ports(tmp_path: Path) -> None:
+    prepare(Settings.load(data_dir=tmp_path))
+    moved = prepare(Settings.load(data_dir=tmp_path, object={"object_port": 16200}))
+    ring = Ring(moved.ring_dir / "object.ring.gz")
+    assert {d.port for d in ring.devs.values()} == {16200}
+    assert {d.port for d in Ring(moved.ring_dir / "container.ring.gz").devs.values()} == {6201}
