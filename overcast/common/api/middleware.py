@@ -29,7 +29,7 @@ def _request_id() -> str:
 class RequestIdMiddleware:
     """Gives every request an id and a :class:`RequestContext`; returns the id as a header.
 
-    With ``trans_id`` it also answers Swift's ``X-Trans-Id`` (``tx`` and the same id).
+    With ``trans_id`` it also answers Swift's ``X-Trans-Id`` (``tx``, the same id, the time).
     """
 
     def __init__(self, app: ASGIApp, *, trans_id: bool = False) -> None:
@@ -44,9 +44,10 @@ class RequestIdMiddleware:
         request_id_var.set(request_id)
         scope.setdefault("state", {})["context"] = RequestContext(request_id=request_id)
         headers = [(REQUEST_ID_HEADER, request_id.encode())]
-        if self.trans_id:
+        if self.trans_id:  # Swift's form: tx, 21 hex digits, -, the time in 10 hex digits
             compact = request_id.removeprefix("req-").replace("-", "")
-            headers.append((b"x-trans-id", f"tx{compact[:21]}".encode()))
+            trans_id = f"tx{compact[:21]}-{int(time.time()):010x}"
+            headers.append((b"x-trans-id", trans_id.encode()))
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":

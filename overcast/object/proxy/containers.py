@@ -52,6 +52,7 @@ async def listing(call: Call, kind: str) -> Response:
             "X-Account-Container-Count": "0",
             "X-Account-Object-Count": "0",
             "X-Account-Bytes-Used": "0",
+            "X-Timestamp": call.now().normal,
         }
         body = b"[]" if fmt == "json" else b""
         if fmt == "xml":
@@ -76,6 +77,7 @@ def _listing_response(
     method: str, status: int, body: bytes, fmt: str, headers: dict[str, str], media: str = ""
 ) -> Response:
     media = media or MEDIA[fmt]
+    headers["Accept-Ranges"] = "bytes"
     if method == "HEAD":
         headers["Content-Length"] = str(len(body))
         return Response(b"", status_code=204, headers=headers, media_type=media)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -111,14 +112,17 @@ async def test_containers_and_objects_round_trip(me: Api) -> None:
     )
     assert made.status_code == 201
     assert made.headers["etag"] == hashlib.md5(b"jpeg bytes").hexdigest()
-    assert made.headers["x-trans-id"].startswith("tx")
+    assert re.match(r"^tx[0-9a-f]{21}-[0-9a-f]{10}$", made.headers["x-trans-id"])
     got = await me.get(f"{base}/photos/2026/a.jpg")
     assert got.status_code == 200 and got.content == b"jpeg bytes"
     assert got.headers["content-type"] == "image/jpeg"
     assert got.headers["x-object-meta-camera"] == "x100"
+    assert got.headers["etag"] == hashlib.md5(b"jpeg bytes").hexdigest()
+    assert got.headers["accept-ranges"] == "bytes"
     assert not any(h.startswith("x-backend-") for h in got.headers)
     head = await me.head(f"{base}/photos")
     assert head.status_code == 204
+    assert head.headers["accept-ranges"] == "bytes" and "x-timestamp" in head.headers
     assert head.headers["x-container-object-count"] == "1"
     assert head.headers["x-storage-policy"] == "gold"
     plain = await me.get(f"{base}/photos")
