@@ -27,7 +27,12 @@ def test_readme_walkthrough_project_user_role_and_catalog(running_cloud: Running
     )
     assert [a["Role"] for a in assignments] == ["member"]
     catalog = cli(running_cloud, "catalog", "list")
-    assert sorted(entry["Type"] for entry in catalog) == ["compute", "identity", "image"]
+    assert sorted(entry["Type"] for entry in catalog) == [
+        "compute",
+        "identity",
+        "image",
+        "object-store",
+    ]
     env = {
         "OS_AUTH_URL": running_cloud.auth_url,
         "OS_USERNAME": user,
