@@ -313,7 +313,12 @@ class AccountServer(DatabaseServer):
         return AccountDatabase(self._path(target, None))
 
     def stat_headers(self, info: dict[str, Any]) -> dict[str, str]:
-        return {
+        per_policy = {
+            f"X-Backend-Policy-{index}-{title(key.replace('_', '-'))}": str(value)
+            for index, stats in info["policies"].items()
+            for key, value in stats.items()
+        }  # the proxy shows them under the policies' names
+        return per_policy | {
             "X-Account-Container-Count": str(info["container_count"]),
             "X-Account-Object-Count": str(info["object_count"]),
             "X-Account-Bytes-Used": str(info["bytes_used"]),

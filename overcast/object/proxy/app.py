@@ -48,6 +48,8 @@ class ProxyEndpoint:
         except Exception:
             LOG.exception("%s %s failed", request.method, request.url.path)
             response = error(500, "An error occurred")
+        if "content-type" not in response.headers:  # Swift gives one, even with no body
+            response.headers["Content-Type"] = "text/html; charset=UTF-8"
         await response(scope, receive, send)
 
     async def route(self, request: Request) -> Response:

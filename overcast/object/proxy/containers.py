@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 
+import httpx
 from starlette.responses import Response
 
 from overcast.object.headers import CONTAINER_SETTINGS
+from overcast.object.node.common import title
 from overcast.object.proxy import listings
 from overcast.object.proxy.access import allows
 from overcast.object.proxy.backend import best_status
@@ -65,12 +67,25 @@ async def listing(call: Call, kind: str) -> Response:
     policy = reply.headers.get("x-backend-storage-policy-index")
     if kind == "container":
         headers["X-Storage-Policy"] = call.service.policy_of(policy).name
+    else:
+        headers |= _policy_usage(call, reply.headers)
     entries = json.loads(reply.body or b"[]")
     name = call.account if kind == "account" else call.container or ""
     body, media = listings.render(entries, fmt, kind=kind, name=name)
     status = 204 if fmt == "plain" and not entries else 200
     headers.pop("content-type", None)
     return _listing_response(method, status, body, fmt, headers, media)
+
+
+def _policy_usage(call: Call, node_headers: httpx.Headers) -> dict[str, str]:
+    """The account's usage per storage policy, under the policies' names (as Swift shows it)."""
+    shown = {}
+    for name, value in node_headers.items():
+        parts = name.lower().split("-", 4)  # x, backend, policy, <index>, <what>
+        if len(parts) == 5 and parts[:3] == ["x", "backend", "policy"] and parts[3].isdigit():
+            policy = call.service.policy_of(parts[3]).name
+            shown[f"X-Account-Storage-Policy-{policy}-{title(parts[4])}"] = value
+    return shown
 
 
 def _listing_response(

@@ -298,10 +298,20 @@ class AccountDatabase(Database):
     """An account: its containers, each with its object count and bytes."""
 
     def _stats(self, conn: sqlite3.Connection, count: int, size: int) -> dict[str, Any]:
-        objects = conn.execute(
-            "SELECT COALESCE(SUM(count), 0) FROM item WHERE deleted = 0"
-        ).fetchone()[0]
-        return {"container_count": count, "object_count": objects, "bytes_used": size}
+        per_policy = {
+            policy: {"container_count": n, "object_count": objects, "bytes_used": used}
+            for policy, n, objects, used in conn.execute(
+                "SELECT policy, COUNT(*), COALESCE(SUM(count), 0), COALESCE(SUM(size), 0) "
+                "FROM item WHERE deleted = 0 GROUP BY policy"
+            ).fetchall()
+        }
+        objects = sum(stats["object_count"] for stats in per_policy.values())
+        return {
+            "container_count": count,
+            "object_count": objects,
+            "bytes_used": size,
+            "policies": per_policy,
+        }
 
     def put_container(
         self,

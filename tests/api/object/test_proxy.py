@@ -103,7 +103,8 @@ async def account_totals(api: Api, wait: float = 2.0) -> list[tuple[str, int, in
 
 async def test_containers_and_objects_round_trip(me: Api) -> None:
     base = account(me)
-    assert (await me.put(f"{base}/photos")).status_code == 201
+    created = await me.put(f"{base}/photos")
+    assert created.status_code == 201 and created.headers["content-type"].startswith("text/html")
     assert (await me.put(f"{base}/photos")).status_code == 202
     made = await me.put(
         f"{base}/photos/2026/a.jpg",
@@ -192,6 +193,12 @@ async def test_a_second_storage_policy(me: Api, swift: Swift) -> None:
     await me.put(f"{base}/s/o", content=b"silver bytes")
     assert (await me.get(f"{base}/s/o")).content == b"silver bytes"
     assert list(swift.devices.glob("*/objects-1/*/*/*/*.data"))
+    await account_totals(me)
+    usage = (await me.head(base)).headers
+    assert usage["x-account-storage-policy-silver-container-count"] == "1"
+    assert usage["x-account-storage-policy-silver-object-count"] == "1"
+    assert usage["x-account-storage-policy-silver-bytes-used"] == "12"
+    assert not any(h.startswith("x-backend-") for h in usage)
 
 
 async def test_others_need_an_acl(me: Api, swift: Swift) -> None:
