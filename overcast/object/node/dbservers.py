@@ -9,7 +9,6 @@ formats them for clients.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 import logging
 from pathlib import Path
@@ -23,6 +22,7 @@ from starlette.responses import Response
 
 from overcast.object.headers import CONTAINER_SETTINGS
 from overcast.object.node.common import NodeConfig, Target, plain, timestamp_of, title
+from overcast.object.paths import hash_path
 from overcast.object.storage.databases import (
     AccountDatabase,
     ContainerDatabase,
@@ -44,9 +44,8 @@ REPORT_DELAY = 0.05
 
 
 def db_path_hash(config: NodeConfig, account: str, container: str | None = None) -> str:
-    path = f"/{account}" + (f"/{container}" if container is not None else "")
-    salted = f"{config.hash_prefix}{path}{config.hash_suffix}"
-    return hashlib.md5(salted.encode(), usedforsecurity=False).hexdigest()
+    """The name of an account's or a container's database."""
+    return hash_path(config.hash_prefix, config.hash_suffix, account, container).hex()
 
 
 def metadata_updates(

@@ -16,6 +16,7 @@ from array import array
 from collections.abc import Iterator
 from pathlib import Path
 
+from overcast.object.paths import hash_path
 from overcast.object.ring import files
 from overcast.object.ring.devices import Device
 
@@ -32,8 +33,8 @@ class Ring:
         reload_interval: float = 15.0,
     ) -> None:
         self.path = path
-        self._prefix = hash_prefix.encode()
-        self._suffix = hash_suffix.encode()
+        self._prefix = hash_prefix
+        self._suffix = hash_suffix
         self.reload_interval = reload_interval
         self._next_check = 0.0
         self._mtime = -1.0
@@ -77,9 +78,8 @@ class Ring:
     def get_part(self, account: str, container: str | None = None, obj: str | None = None) -> int:
         """The partition of ``/account[/container[/object]]``."""
         self._fresh()
-        path = "/" + "/".join(p for p in (account, container, obj) if p is not None)
-        digest = hashlib.md5(self._prefix + path.encode() + self._suffix, usedforsecurity=False)
-        return int.from_bytes(digest.digest()[:4], "big") >> self._part_shift
+        digest = hash_path(self._prefix, self._suffix, account, container, obj)
+        return int.from_bytes(digest[:4], "big") >> self._part_shift
 
     def primaries(self, part: int) -> list[Device]:
         """The devices holding ``part``'s replicas, in replica order (each device once)."""

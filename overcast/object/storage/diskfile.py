@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from overcast.object.paths import hash_path
 from overcast.object.timestamps import BadTimestamp, Timestamp
 
 MAGIC = b"OCM1"
@@ -60,8 +61,8 @@ class Corrupt(DiskFileError):
 
 
 def path_hash(prefix: str, suffix: str, account: str, container: str, obj: str) -> str:
-    path = f"/{account}/{container}/{obj}"
-    return hashlib.md5(f"{prefix}{path}{suffix}".encode(), usedforsecurity=False).hexdigest()
+    """The name of an object's directory."""
+    return hash_path(prefix, suffix, account, container, obj).hex()
 
 
 def data_dir(policy: int) -> str:
