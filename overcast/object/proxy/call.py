@@ -10,9 +10,10 @@ from starlette.requests import Request
 
 from overcast.common.config import StoragePolicy
 from overcast.object.proxy.access import Caller
-from overcast.object.proxy.backend import node_path
+from overcast.object.proxy.backend import best_status, node_path
 from overcast.object.proxy.service import ObjectService
 from overcast.object.ring.devices import Device
+from overcast.object.ring.ring import Ring
 from overcast.object.timestamps import Timestamp
 
 HIDDEN_PREFIXES = ("x-backend-", "x-object-sysmeta-", "x-container-sysmeta-", "x-account-sysmeta-")
@@ -96,6 +97,30 @@ class Call:
         container = self.updates(containers, container_part, "Container")
         account = self.updates(accounts, account_part, "Account")
         return [{**c, **account[i % len(account)]} for i, c in enumerate(container)]
+
+    async def write(
+        self,
+        method: str,
+        ring: Ring,
+        headers: dict[str, str],
+        updates: list[dict[str, str]] | None = None,
+    ) -> int:
+        """The same bodiless write to every replica of this path in ``ring``, stamped now.
+
+        A node that fails gives way to a handoff; ``updates[i]`` joins the i-th
+        replica's headers. Returns the status a quorum agrees on.
+        """
+        part, nodes = ring.get_nodes(*self.names())
+        timestamp = self.now().internal
+
+        def headers_of(i: int) -> dict[str, str]:
+            routed = updates[i % len(updates)] if updates else {}
+            return {**headers, **routed, "X-Timestamp": timestamp}
+
+        replies = await self.service.backend.to_replicas(
+            method, nodes, ring.handoffs(part), self.url_on(part), headers_of
+        )
+        return best_status(replies, len(nodes))
 
     # -- the container a request is in ----------------------------------------------
 

@@ -11,12 +11,10 @@ from overcast.object.headers import CONTAINER_SETTINGS
 from overcast.object.node.common import title
 from overcast.object.proxy import listings
 from overcast.object.proxy.access import allows
-from overcast.object.proxy.backend import best_status
 from overcast.object.proxy.call import Call
 from overcast.object.proxy.constraints import Invalid, check_container_name, check_metadata
 from overcast.object.proxy.errors import error
 from overcast.object.proxy.service import UnknownPolicy
-from overcast.object.ring.devices import Device
 
 LISTING_PARAMS = ("limit", "marker", "end_marker", "prefix", "delimiter", "reverse")
 CONTAINER_HEADERS = CONTAINER_SETTINGS
@@ -119,7 +117,7 @@ async def put_container(call: Call) -> Response:
         existing = await call.container_info()
         policy = existing.policy if existing else call.service.default_policy
         headers["X-Backend-Storage-Policy-Index"] = str(policy.index)
-    status = await _container_write(call, "PUT", headers)
+    status = await call.write("PUT", call.service.container_ring, headers, _account_updates(call))
     if status == 409:
         return error(409, "Container is in another storage policy")
     return Response(status_code=status) if status < 300 else error(status)
@@ -131,28 +129,19 @@ async def post_container(call: Call) -> Response:
     except Invalid as exc:
         return error(400, str(exc))
     headers = call.passed("x-container-meta-", names=CONTAINER_HEADERS)
-    return await _to_all(call, "POST", headers, *call.container_nodes(), kind="container")
+    status = await call.write("POST", call.service.container_ring, headers)
+    return Response(status_code=204) if status < 300 else error(status)
 
 
 async def delete_container(call: Call) -> Response:
-    status = await _container_write(call, "DELETE", {})
+    status = await call.write("DELETE", call.service.container_ring, {}, _account_updates(call))
     return Response(status_code=status) if status < 300 else error(status)
 
 
-async def _container_write(call: Call, method: str, headers: dict[str, str]) -> int:
-    """PUT or DELETE a container on its replicas, each telling an account replica; the status."""
-    timestamp = call.now().internal
-    part, nodes = call.container_nodes()
-    account_part, account_nodes = call.account_nodes()
-    updates = call.updates(account_nodes, account_part, "Account")
-    replies = await call.service.backend.to_replicas(
-        method,
-        nodes,
-        call.service.container_ring.handoffs(part),
-        call.url_on(part),
-        lambda i: {**headers, "X-Timestamp": timestamp, **updates[i % len(updates)]},
-    )
-    return best_status(replies, len(nodes))
+def _account_updates(call: Call) -> list[dict[str, str]]:
+    """Per container replica, the account server it reports to."""
+    part, nodes = call.account_nodes()
+    return call.updates(nodes, part, "Account")
 
 
 async def post_account(call: Call) -> Response:
@@ -161,25 +150,9 @@ async def post_account(call: Call) -> Response:
     except Invalid as exc:
         return error(400, str(exc))
     headers = call.passed("x-account-meta-")
-    part, nodes = call.account_nodes()
-    timestamp = call.now().internal
     # the account may not exist yet: create it first (Swift's account autocreate)
-    await call.service.backend.to_replicas(
-        "PUT", nodes, iter([]), call.url_on(part), lambda i: {"X-Timestamp": timestamp}
-    )
-    return await _to_all(call, "POST", headers, part, nodes, kind="account")
-
-
-async def _to_all(
-    call: Call, method: str, headers: dict[str, str], part: int, nodes: list[Device], *, kind: str
-) -> Response:
-    timestamp = call.now().internal
-    ring = call.service.account_ring if kind == "account" else call.service.container_ring
-    replies = await call.service.backend.to_replicas(
-        method, nodes, ring.handoffs(part), call.url_on(part),
-        lambda i: {**headers, "X-Timestamp": timestamp},
-    )  # fmt: skip
-    status = best_status(replies, len(nodes))
+    await call.write("PUT", call.service.account_ring, {})
+    status = await call.write("POST", call.service.account_ring, headers)
     return Response(status_code=204) if status < 300 else error(status)
 
 

@@ -178,14 +178,14 @@ async def post_object(call: Call, info: ContainerInfo) -> Response:
     sent = call.passed("x-object-meta-", "x-object-transient-sysmeta-", names=POSTED)
     if delete_at is not None:
         sent["x-delete-at"] = delete_at
-    return await _to_replicas(call, info, "POST", sent, done=202)
+    return await _write(call, info, "POST", sent, done=202)
 
 
 async def delete_object(call: Call, info: ContainerInfo) -> Response:
-    return await _to_replicas(call, info, "DELETE", {}, done=204, updates=call.object_updates())
+    return await _write(call, info, "DELETE", {}, done=204, updates=call.object_updates())
 
 
-async def _to_replicas(
+async def _write(
     call: Call,
     info: ContainerInfo,
     method: str,
@@ -194,22 +194,8 @@ async def _to_replicas(
     done: int,
     updates: list[dict[str, str]] | None = None,
 ) -> Response:
-    policy = info.policy.index
-    ring = call.service.object_rings[policy]
-    part, nodes = ring.get_nodes(call.account, call.container, call.obj)
-    timestamp = call.now().internal
-    names = call.names()
-    replies = await call.service.backend.to_replicas(
-        method,
-        nodes,
-        ring.handoffs(part),
-        lambda node: node_path(node, part, *names),
-        lambda i: {
-            **sent,
-            **(updates[i % len(updates)] if updates else {}),
-            "X-Timestamp": timestamp,
-            "X-Backend-Storage-Policy-Index": str(policy),
-        },
-    )
-    status = best_status(replies, len(nodes))
+    policy = str(info.policy.index)
+    ring = call.service.object_rings[info.policy.index]
+    headers = {**sent, "X-Backend-Storage-Policy-Index": policy}
+    status = await call.write(method, ring, headers, updates)
     return Response(status_code=done, media_type="text/html") if status < 300 else error(status)
