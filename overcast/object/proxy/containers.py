@@ -54,9 +54,7 @@ async def listing(call: Call, kind: str) -> Response:
             "X-Account-Bytes-Used": "0",
             "X-Timestamp": call.now().normal,
         }
-        body = b"[]" if fmt == "json" else b""
-        if fmt == "xml":
-            body, _ = listings.render([], "xml", kind=kind, name=call.account)
+        body, _ = listings.render([], fmt, kind=kind, name=call.account)
         status = 204 if fmt == "plain" else 200
         return _listing_response(method, status, body, fmt, headers)
     if reply.status >= 300:

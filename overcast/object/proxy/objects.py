@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import AsyncIterator
 from email.utils import formatdate
@@ -130,7 +131,8 @@ async def get_object(call: Call, info: ContainerInfo) -> Response:
     asked["X-Backend-Storage-Policy-Index"] = str(info.policy.index)
     method = call.request.method
     last: httpx.Response | None = None
-    for node in [*nodes, *list(ring.handoffs(part))[: len(nodes)]]:
+    # handoffs (as many as there are primaries) are worked out only if the primaries fail
+    for node in itertools.chain(nodes, itertools.islice(ring.handoffs(part), len(nodes))):
         url = node_path(node, part, *names)
         try:
             request = call.service.client.build_request(method, url, headers=asked)
