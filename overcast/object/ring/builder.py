@@ -57,6 +57,10 @@ def _preference(
     return (*new_domains, -dev.parts / share[dev.id], share[dev.id], -dev.id)
 
 
+def _worst(active: list[Device], share: dict[int, float]) -> float:
+    return max(abs(d.parts - share[d.id]) * 100 / share[d.id] for d in active)
+
+
 class RingBuilder:
     def __init__(self, part_power: int, replicas: int, min_part_hours: int = 1) -> None:
         if not 1 <= part_power <= MAX_PART_POWER:
@@ -165,7 +169,8 @@ class RingBuilder:
             del self.devs[dev_id]
         self.removing.clear()
         self.version += 1
-        return Rebalanced(placed=len(loose), moved=moved, balance=self.balance())
+        # the placement kept every device's count: no need to count the arrays again
+        return Rebalanced(placed=len(loose), moved=moved, balance=_worst(active, share))
 
     def balance(self) -> float:
         """The worst device's distance from its fair share, in percent (0: perfect)."""
@@ -173,8 +178,7 @@ class RingBuilder:
         if not active or not self.assignments:
             return 0.0
         self._count()
-        share = self._shares(active)
-        return max(abs(d.parts - share[d.id]) * 100 / share[d.id] for d in active)
+        return _worst(active, self._shares(active))
 
     def _count(self) -> None:
         counts = Counter(dev_id for column in self.assignments for dev_id in column)
