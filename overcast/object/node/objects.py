@@ -209,10 +209,8 @@ class ObjectServer:
         found = self._current(df)
         if isinstance(found, Response):
             return found
-        newest = max(
-            found.timestamp,
-            Timestamp.parse(found.meta["X-Timestamp"]) if found.meta else found.timestamp,
-        )
+        # a POST's metadata is only kept when newer than the data it applies to
+        newest = Timestamp.parse(found.meta["X-Timestamp"]) if found.meta else found.timestamp
         if newest >= timestamp:
             return plain(409, headers={"X-Backend-Timestamp": newest.internal})
         posted = kept_headers(request, POSTED, POSTED_PREFIXES)
