@@ -134,6 +134,13 @@ def write(path: Path, cloud: RunningCloud, services: list[str]) -> None:
         "os_glance_reserved": "True",
         "do_secure_hash": "True",
     }
+    conf["object-storage"] = {"operator_role": "member", "reseller_admin_role": "ResellerAdmin"}
+    conf["object-storage-feature-enabled"] = {
+        "discoverability": "True",
+        "discoverable_apis": "all",
+        "container_sync": "True",
+        "object_versioning": "True",
+    }
     if "compute" in services:
         image_ref, image_ref_alt = bootable_images(cloud)
         conf["compute"] = {

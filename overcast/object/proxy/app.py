@@ -1,18 +1,19 @@
 """The proxy's ASGI app: ``/v1/<account>[/<container>[/<object>]]``, ``/info`` and ``/healthcheck``.
 
 The common middlewares give every request an id (also sent as Swift's
-``X-Trans-Id``) and validate ``X-Auth-Token``; then the path picks the account,
-container or object controller, after :mod:`access` allowed the caller in.
+``X-Trans-Id``) and validate ``X-Auth-Token``; then the request goes through
+Swift's middlewares (:mod:`middleware`) to the :mod:`controller`.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator
 from urllib.parse import unquote
 
-from starlette.requests import Request
+import httpx
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -20,26 +21,26 @@ from overcast.common.api.app import serve_lifespan
 from overcast.common.api.middleware import RequestIdMiddleware
 from overcast.common.auth.context import RequestContext
 from overcast.common.auth.middleware import AuthMiddleware, TokenValidator
-from overcast.object.proxy import containers, objects
-from overcast.object.proxy.access import Caller, allows
-from overcast.object.proxy.call import Call, ContainerInfo
+from overcast.object.proxy.access import Caller
+from overcast.object.proxy.backend import BodyBroken
+from overcast.object.proxy.call import SYSMETA_PREFIXES
 from overcast.object.proxy.errors import error
+from overcast.object.proxy.middleware import capabilities, middlewares
+from overcast.object.proxy.request import Handler, ProxyRequest
 from overcast.object.proxy.service import ObjectService
 
 LOG = logging.getLogger(__name__)
-ObjectHandler = Callable[[Call, ContainerInfo], Awaitable[Response]]
-OBJECT_HANDLERS: dict[str, ObjectHandler] = {
-    "GET": objects.get_object,
-    "HEAD": objects.get_object,
-    "PUT": objects.put_object,
-    "POST": objects.post_object,
-    "DELETE": objects.delete_object,
-}
+SYSMETA_BYTES = tuple(prefix.encode() for prefix in SYSMETA_PREFIXES)
 
 
 class ProxyEndpoint:
+    """ASGI in, :class:`ProxyRequest` through the middlewares and the controller, ASGI out."""
+
     def __init__(self, service: ObjectService) -> None:
         self.service = service
+        chain = middlewares(service)
+        self.pipeline: Handler = chain[0]
+        self.capabilities = capabilities(chain)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
@@ -50,80 +51,34 @@ class ProxyEndpoint:
             response = error(500, "An error occurred")
         if "content-type" not in response.headers:  # Swift gives one, even with no body
             response.headers["Content-Type"] = "text/html; charset=UTF-8"
+        for name in [n for n in response.headers if n.startswith(SYSMETA_PREFIXES)]:
+            del response.headers[name]
         await response(scope, receive, send)
 
     async def route(self, request: Request) -> Response:
         path = request.url.path
         if path == "/info" and request.method in ("GET", "HEAD"):
             return self.info()
-        if path == "/healthcheck":
-            return Response("OK", media_type="text/plain")
         raw = request.scope.get("raw_path", path.encode()).decode("latin-1").split("?")[0]
         try:
-            parts = unquote(raw, errors="strict").split("/", 4)
+            path = unquote(raw, errors="strict")
         except UnicodeDecodeError:
             return error(412, "Invalid UTF8 or contains NULL")
-        if len(parts) < 3 or parts[0] or parts[1] != "v1" or not parts[2]:
-            return error(404)
-        account = parts[2]
-        container = parts[3] if len(parts) > 3 and parts[3] else None
-        obj = parts[4] if len(parts) > 4 and parts[4] else None
-        if len(parts) > 4 and container is None:
-            return error(404)
-        if any("\x00" in name for name in (account, container or "", obj or "")):
+        if "\x00" in path:
             return error(412, "Invalid UTF8 or contains NULL")
         context: RequestContext = request.scope["state"]["context"]
-        caller = Caller(context.auth, request.headers.get("referer"))
-        call = Call(self.service, request, caller, account, container, obj)
-        if obj is not None:
-            return await self.objects(call)
-        if container is not None:
-            return await self.containers(call)
-        return await self.accounts(call)
-
-    async def accounts(self, call: Call) -> Response:
-        if not call.caller.owns(call.account):
-            return error(call.caller.denied())
-        method = call.request.method
-        if method in ("GET", "HEAD"):
-            return await containers.listing(call, "account")
-        if method == "POST":
-            return await containers.post_account(call)
-        return error(405)
-
-    async def containers(self, call: Call) -> Response:
-        method = call.request.method
-        owner = call.caller.owns(call.account)
-        if method in ("GET", "HEAD"):
-            if not owner:
-                info = await call.container_info()
-                if info is None or not containers.may_list(call, info.read_acl):
-                    return error(call.caller.denied())
-            return await containers.listing(call, "container")
-        if not owner:
-            return error(call.caller.denied())
-        if method == "PUT":
-            return await containers.put_container(call)
-        if method == "POST":
-            return await containers.post_container(call)
-        if method == "DELETE":
-            return await containers.delete_container(call)
-        return error(405)
-
-    async def objects(self, call: Call) -> Response:
-        handler = OBJECT_HANDLERS.get(call.request.method)
-        if handler is None:
-            return error(405)
-        info = await call.container_info()
-        owner = call.caller.owns(call.account)
-        if not owner:
-            reading = call.request.method in ("GET", "HEAD")
-            acl = None if info is None else info.read_acl if reading else info.write_acl
-            if not allows(acl, call.caller):
-                return error(call.caller.denied())
-        if info is None:
-            return error(404)
-        return await handler(call, info)
+        proxied = ProxyRequest(
+            method=request.method,
+            path=path,
+            headers=httpx.Headers(
+                [(k, v) for k, v in request.headers.raw if not k.startswith(SYSMETA_BYTES)]
+            ),
+            caller=Caller(context.auth, request.headers.get("referer")),
+            query=dict(request.query_params),
+            body=_body(request),
+            environ={"query_string": request.url.query},
+        )
+        return await self.pipeline(proxied)
 
     def info(self) -> Response:
         policies = [
@@ -132,8 +87,18 @@ class ProxyEndpoint:
         ]
         body = {
             "swift": {**self.service.limits.info(), "policies": policies, "version": "2.38.3"},
+            **self.capabilities,
         }
         return Response(json.dumps(body), media_type="application/json; charset=utf-8")
+
+
+async def _body(request: Request) -> AsyncIterator[bytes]:
+    try:
+        async for chunk in request.stream():
+            if chunk:
+                yield chunk
+    except ClientDisconnect as exc:
+        raise BodyBroken("client disconnected") from exc
 
 
 def make_object_app(service: ObjectService, validator: TokenValidator | None) -> ASGIApp:

@@ -6,18 +6,25 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from starlette.requests import Request
 
 from overcast.common.config import StoragePolicy
 from overcast.object.proxy.access import Caller
 from overcast.object.proxy.backend import best_status, node_path
+from overcast.object.proxy.request import ProxyRequest
 from overcast.object.proxy.service import ObjectService
 from overcast.object.ring.devices import Device
 from overcast.object.ring.ring import Ring
 from overcast.object.timestamps import Timestamp
 
-HIDDEN_PREFIXES = ("x-backend-", "x-object-sysmeta-", "x-container-sysmeta-", "x-account-sysmeta-")
-"""Node headers clients never see."""
+SYSMETA_PREFIXES = (
+    "x-object-sysmeta-",
+    "x-object-transient-sysmeta-",
+    "x-container-sysmeta-",
+    "x-account-sysmeta-",
+)
+"""What middlewares keep on the nodes for themselves: clients never send nor see it."""
+BACKEND_PREFIX = "x-backend-"
+"""What the nodes tell the proxy alone."""
 HOP_HEADERS = frozenset({"content-length", "transfer-encoding", "connection", "date", "server"})
 """Headers of the node's own response, which the proxy's response sets for itself."""
 
@@ -35,7 +42,7 @@ class ContainerInfo:
 @dataclass
 class Call:
     service: ObjectService
-    request: Request
+    request: ProxyRequest
     caller: Caller
     account: str
     container: str | None = None
@@ -68,11 +75,11 @@ class Call:
 
     @staticmethod
     def shown(headers: httpx.Headers) -> dict[str, str]:
-        """A node's answer headers, as the client sees them."""
+        """A node's answer headers, as the middlewares see them (sysmeta included)."""
         return {
             name: value
             for name, value in headers.items()
-            if not name.lower().startswith(HIDDEN_PREFIXES) and name.lower() not in HOP_HEADERS
+            if not name.lower().startswith(BACKEND_PREFIX) and name.lower() not in HOP_HEADERS
         }
 
     @staticmethod
@@ -125,7 +132,18 @@ class Call:
     # -- the container a request is in ----------------------------------------------
 
     async def container_info(self) -> ContainerInfo | None:
-        """The container (policy, ACLs, counts), or None when it does not exist."""
+        """The container (policy, ACLs, counts), or None when it does not exist.
+
+        Asked of the container servers once per request (middlewares and the
+        controller share the answer).
+        """
+        key = f"container_info/{self.account}/{self.container}"
+        if key not in self.request.environ:
+            self.request.environ[key] = await self._container_info()
+        info: ContainerInfo | None = self.request.environ[key]
+        return info
+
+    async def _container_info(self) -> ContainerInfo | None:
         part, nodes = self.container_nodes()
         names = (self.account, self.container or "")
         reply = await self.service.backend.first(

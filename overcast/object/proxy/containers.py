@@ -28,12 +28,10 @@ MEDIA = {
 async def listing(call: Call, kind: str) -> Response:
     """GET or HEAD of an account or a container: its stats headers, and its listing."""
     try:
-        fmt = listings.chosen_format(
-            dict(call.request.query_params), call.request.headers.get("accept")
-        )
+        fmt = listings.chosen_format(call.request.query, call.request.headers.get("accept"))
     except listings.NotAcceptable:
         return error(406)
-    params = {k: v for k, v in call.request.query_params.items() if k in LISTING_PARAMS}
+    params = {k: v for k, v in call.request.query.items() if k in LISTING_PARAMS}
     limit = params.get("limit")
     if limit is not None and (
         not limit.isdigit() or int(limit) > call.service.limits.container_listing_limit
@@ -103,7 +101,7 @@ async def put_container(call: Call) -> Response:
         check_metadata(call.request.headers, "container", call.service.limits)
     except Invalid as exc:
         return error(400, str(exc))
-    headers = call.passed("x-container-meta-", names=CONTAINER_HEADERS)
+    headers = call.passed("x-container-meta-", "x-container-sysmeta-", names=CONTAINER_HEADERS)
     policy_name = call.request.headers.get("x-storage-policy")
     if policy_name is not None:
         try:
@@ -126,7 +124,7 @@ async def post_container(call: Call) -> Response:
         check_metadata(call.request.headers, "container", call.service.limits)
     except Invalid as exc:
         return error(400, str(exc))
-    headers = call.passed("x-container-meta-", names=CONTAINER_HEADERS)
+    headers = call.passed("x-container-meta-", "x-container-sysmeta-", names=CONTAINER_HEADERS)
     status = await call.write("POST", call.service.container_ring, headers)
     return Response(status_code=204) if status < 300 else error(status)
 
@@ -147,7 +145,7 @@ async def post_account(call: Call) -> Response:
         check_metadata(call.request.headers, "account", call.service.limits)
     except Invalid as exc:
         return error(400, str(exc))
-    headers = call.passed("x-account-meta-")
+    headers = call.passed("x-account-meta-", "x-account-sysmeta-")
     # the account may not exist yet: create it first (Swift's account autocreate)
     await call.write("PUT", call.service.account_ring, {})
     status = await call.write("POST", call.service.account_ring, headers)

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import AsyncIterator
 from email.utils import formatdate
 
 import httpx
 from starlette.background import BackgroundTask
-from starlette.requests import ClientDisconnect
 from starlette.responses import Response, StreamingResponse
 
 from overcast.object.proxy.backend import BodyBroken, best_status, node_path
-from overcast.object.proxy.call import Call, ContainerInfo
+from overcast.object.proxy.call import SYSMETA_PREFIXES, Call, ContainerInfo
 from overcast.object.proxy.constraints import Invalid, check_metadata, check_object_name
 from overcast.object.proxy.errors import error
 
@@ -69,7 +67,7 @@ async def put_object(call: Call, info: ContainerInfo) -> Response:
     delete_at, refused = _delete_at(call)
     if refused is not None:
         return refused
-    sent = call.passed("x-object-meta-", "x-object-transient-sysmeta-", names=KEPT)
+    sent = call.passed("x-object-meta-", *SYSMETA_PREFIXES[:2], names=KEPT)
     sent.setdefault("content-type", DEFAULT_TYPE)
     sent.pop("x-delete-after", None)
     if delete_at is not None:
@@ -95,7 +93,7 @@ async def put_object(call: Call, info: ContainerInfo) -> Response:
             ring.handoffs(part),
             lambda node: node_path(node, part, *names),
             headers_of,
-            _body(call),
+            call.request.body,
         )
     except BodyBroken:
         return error(499)
@@ -111,15 +109,6 @@ async def put_object(call: Call, info: ContainerInfo) -> Response:
         "X-Timestamp": timestamp.normal,
     }
     return Response(status_code=201, headers=made, media_type="text/html")
-
-
-async def _body(call: Call) -> AsyncIterator[bytes]:
-    try:
-        async for chunk in call.request.stream():
-            if chunk:
-                yield chunk
-    except ClientDisconnect as exc:
-        raise BodyBroken("client disconnected") from exc
 
 
 async def get_object(call: Call, info: ContainerInfo) -> Response:

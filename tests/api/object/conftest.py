@@ -1,8 +1,25 @@
-"""Storage nodes in process: requests between them travel through :class:`Hosts`."""
+"""Swift in process: identity tokens, a storage node with three devices behind the rings,
+and the proxy; requests between them travel through :class:`Hosts`."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
 import httpx
+import pytest
+
+from overcast.cmd.allinone import run_bootstrap
+from overcast.cmd.services import Shared
+from overcast.identity.app import make_identity_app
+from overcast.object.bootstrap import prepare
+from overcast.object.node.app import make_node_apps
+from overcast.object.node.common import NodeConfig
+from overcast.object.proxy.app import make_object_app
+from overcast.object.proxy.service import ObjectService
+from tests.api.identity.conftest import TENANT_PASSWORD, Api, login_to, new_member
+from tests.conftest import backend_settings
 
 
 class Hosts(httpx.AsyncBaseTransport):
@@ -16,3 +33,63 @@ class Hosts(httpx.AsyncBaseTransport):
         if transport is None:
             raise httpx.ConnectError(f"nothing listens on {request.url.netloc!r}", request=request)
         return await transport.handle_async_request(request)
+
+
+IDENTITY = "http://identity.test"
+SWIFT = "http://swift.test"
+
+
+@dataclass
+class Swift:
+    identity: httpx.AsyncClient
+    proxy: httpx.AsyncClient
+    devices: Path
+
+    async def tenant(self) -> Api:
+        boss = await login_to(self.identity, self.identity, "admin", "admin-secret", "admin")
+        user, project = await new_member(boss)
+        api = await login_to(self.identity, self.proxy, user, TENANT_PASSWORD, project)
+        return api
+
+    def anonymous(self) -> Api:
+        return Api(self.proxy)
+
+
+@pytest.fixture(scope="module")
+async def swift(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Swift]:
+    data = tmp_path_factory.mktemp("swift")
+    async with backend_settings(
+        "sqlite", data, bootstrap={"admin_password": "admin-secret", "demo_password": "d"}
+    ) as settings:
+        await run_bootstrap(settings, ["identity"])
+        layout = prepare(settings)
+        hosts = Hosts()
+        peers = httpx.AsyncClient(transport=hosts)
+        node = NodeConfig(layout.devices, layout.hash_prefix, layout.hash_suffix)
+        apps = make_node_apps(node, peers)
+        conf = settings.object
+        for kind, port in (("object", conf.object_port), ("container", conf.container_port),
+                           ("account", conf.account_port)):  # fmt: skip
+            hosts.apps[f"{conf.node_ip}:{port}"] = httpx.ASGITransport(app=apps[kind])
+        shared = Shared(settings)
+        service = ObjectService(settings, client=peers)
+        proxy_app = make_object_app(service, shared.validator())
+        identity_app = make_identity_app(shared.identity(), shared.tokens())
+        identity_transport = httpx.ASGITransport(app=identity_app)
+        proxy_transport = httpx.ASGITransport(app=proxy_app)
+        async with (
+            httpx.AsyncClient(transport=identity_transport, base_url=IDENTITY) as identity,
+            httpx.AsyncClient(transport=proxy_transport, base_url=SWIFT) as proxy,
+        ):
+            yield Swift(identity, proxy, layout.devices)
+        await service.close()
+        await shared.close()
+
+
+@pytest.fixture
+async def me(swift: Swift) -> Api:
+    return await swift.tenant()
+
+
+def account(api: Api) -> str:
+    return f"/v1/AUTH_{api.project_id}"

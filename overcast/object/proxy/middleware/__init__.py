@@ -1,0 +1,39 @@
+"""Swift's proxy middlewares, in the order Swift's pipeline runs them.
+
+Each sees a request before the ones after it; a sub-request a middleware makes
+goes to the ones after it only (as in Swift, where each filter calls the app
+it wraps).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from overcast.object.proxy.controller import Controller
+from overcast.object.proxy.middleware.base import Middleware
+from overcast.object.proxy.middleware.copy import Copy
+from overcast.object.proxy.middleware.endpoints import Crossdomain, Healthcheck
+from overcast.object.proxy.request import Handler
+from overcast.object.proxy.service import ObjectService
+
+PIPELINE: tuple[type[Middleware], ...] = (
+    Healthcheck,
+    Crossdomain,
+    Copy,
+)
+
+
+def middlewares(service: ObjectService) -> list[Middleware]:
+    """The pipeline's middlewares, outermost first."""
+    made: list[Middleware] = []
+    app: Handler = Controller(service)
+    for kind in reversed(PIPELINE):
+        middleware = kind(app, service)
+        made.insert(0, middleware)
+        app = middleware
+    return made
+
+
+def capabilities(chain: list[Middleware]) -> dict[str, Any]:
+    """``/info``'s entries for the middlewares that have a name there."""
+    return {m.name: m.info() for m in chain if m.name}
