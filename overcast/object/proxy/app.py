@@ -76,7 +76,7 @@ class ProxyEndpoint:
             caller=Caller(context.auth, request.headers.get("referer")),
             query=dict(request.query_params),
             body=_body(request),
-            environ={"query_string": request.url.query},
+            environ={"client_ip": request.client.host if request.client else ""},
         )
         return await self.pipeline(proxied)
 

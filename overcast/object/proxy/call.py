@@ -7,9 +7,10 @@ from typing import Any
 
 import httpx
 
-from overcast.common.config import StoragePolicy
+from overcast.object.proxy import info
 from overcast.object.proxy.access import Caller
 from overcast.object.proxy.backend import best_status, node_path
+from overcast.object.proxy.info import ContainerInfo
 from overcast.object.proxy.request import ProxyRequest
 from overcast.object.proxy.service import ObjectService
 from overcast.object.ring.devices import Device
@@ -27,16 +28,6 @@ BACKEND_PREFIX = "x-backend-"
 """What the nodes tell the proxy alone."""
 HOP_HEADERS = frozenset({"content-length", "transfer-encoding", "connection", "date", "server"})
 """Headers of the node's own response, which the proxy's response sets for itself."""
-
-
-@dataclass(frozen=True)
-class ContainerInfo:
-    policy: StoragePolicy
-    read_acl: str | None
-    write_acl: str | None
-    object_count: int
-    bytes_used: int
-    headers: dict[str, str]
 
 
 @dataclass
@@ -132,34 +123,7 @@ class Call:
     # -- the container a request is in ----------------------------------------------
 
     async def container_info(self) -> ContainerInfo | None:
-        """The container (policy, ACLs, counts), or None when it does not exist.
-
-        Asked of the container servers once per request (middlewares and the
-        controller share the answer).
-        """
-        key = f"container_info/{self.account}/{self.container}"
-        if key not in self.request.environ:
-            self.request.environ[key] = await self._container_info()
-        info: ContainerInfo | None = self.request.environ[key]
-        return info
-
-    async def _container_info(self) -> ContainerInfo | None:
-        part, nodes = self.container_nodes()
-        names = (self.account, self.container or "")
-        reply = await self.service.backend.first(
-            nodes,
-            lambda node: node_path(node, part, *names),
-            {},
-            method="HEAD",
-        )
-        if reply is None or reply.status >= 300:
-            return None
-        headers = reply.headers
-        return ContainerInfo(
-            policy=self.service.policy_of(headers.get("x-backend-storage-policy-index")),
-            read_acl=headers.get("x-container-read"),
-            write_acl=headers.get("x-container-write"),
-            object_count=int(headers.get("x-container-object-count", "0")),
-            bytes_used=int(headers.get("x-container-bytes-used", "0")),
-            headers=dict(headers),
+        """The container (policy, ACLs, counts), or None when it does not exist."""
+        return await info.container_info(
+            self.service, self.request.environ, self.account, self.container or ""
         )

@@ -13,8 +13,9 @@ from starlette.responses import Response
 
 from overcast.object.proxy import containers, objects
 from overcast.object.proxy.access import allows
-from overcast.object.proxy.call import Call, ContainerInfo
+from overcast.object.proxy.call import Call
 from overcast.object.proxy.errors import error
+from overcast.object.proxy.info import ContainerInfo
 from overcast.object.proxy.request import BadPath, ProxyRequest
 from overcast.object.proxy.service import ObjectService
 

@@ -11,9 +11,10 @@ from starlette.background import BackgroundTask
 from starlette.responses import Response, StreamingResponse
 
 from overcast.object.proxy.backend import BodyBroken, best_status, node_path
-from overcast.object.proxy.call import SYSMETA_PREFIXES, Call, ContainerInfo
+from overcast.object.proxy.call import SYSMETA_PREFIXES, Call
 from overcast.object.proxy.constraints import Invalid, check_metadata, check_object_name
 from overcast.object.proxy.errors import error
+from overcast.object.proxy.info import ContainerInfo
 
 KEPT = (
     "content-type",

@@ -13,12 +13,16 @@ from overcast.object.proxy.controller import Controller
 from overcast.object.proxy.middleware.base import Middleware
 from overcast.object.proxy.middleware.copy import Copy
 from overcast.object.proxy.middleware.endpoints import Crossdomain, Healthcheck
+from overcast.object.proxy.middleware.formpost import FormPost
+from overcast.object.proxy.middleware.tempurl import TempUrl
 from overcast.object.proxy.request import Handler
 from overcast.object.proxy.service import ObjectService
 
 PIPELINE: tuple[type[Middleware], ...] = (
     Healthcheck,
+    TempUrl,
     Crossdomain,
+    FormPost,
     Copy,
 )
 
