@@ -31,6 +31,7 @@ from overcast.object.proxy.service import ObjectService
 
 LOG = logging.getLogger(__name__)
 SYSMETA_BYTES = tuple(prefix.encode() for prefix in SYSMETA_PREFIXES)
+REMOVABLE = ("x-account-", "x-container-", "x-versions-location", "x-history-location")
 
 
 class ProxyEndpoint:
@@ -70,9 +71,7 @@ class ProxyEndpoint:
         proxied = ProxyRequest(
             method=request.method,
             path=path,
-            headers=httpx.Headers(
-                [(k, v) for k, v in request.headers.raw if not k.startswith(SYSMETA_BYTES)]
-            ),
+            headers=_gatekeeper(request.headers.raw),
             caller=Caller(context.auth, request.headers.get("referer")),
             query=dict(request.query_params),
             body=_body(request),
@@ -90,6 +89,21 @@ class ProxyEndpoint:
             **self.capabilities,
         }
         return Response(json.dumps(body), media_type="application/json; charset=utf-8")
+
+
+def _gatekeeper(raw: list[tuple[bytes, bytes]]) -> httpx.Headers:
+    """The client's headers without sysmeta, and ``X-Remove-*`` as empty values.
+
+    ``X-Remove-Container-Meta-Color: x`` means ``X-Container-Meta-Color:`` (empty:
+    remove it); so for account and container settings and versioning locations.
+    """
+    headers = httpx.Headers([(k, v) for k, v in raw if not k.startswith(SYSMETA_BYTES)])
+    for name in [n for n in headers if n.startswith("x-remove-")]:
+        target = "x-" + name.removeprefix("x-remove-")
+        del headers[name]
+        if target.startswith(REMOVABLE) and target not in headers:
+            headers[target] = ""
+    return headers
 
 
 async def _body(request: Request) -> AsyncIterator[bytes]:

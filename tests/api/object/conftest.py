@@ -45,9 +45,10 @@ class Swift:
     proxy: httpx.AsyncClient
     devices: Path
 
-    async def tenant(self) -> Api:
+    async def tenant(self, role: str = "member") -> Api:
+        """A new user with ``role`` on a new project, holding a token for the proxy."""
         boss = await login_to(self.identity, self.identity, "admin", "admin-secret", "admin")
-        user, project = await new_member(boss)
+        user, project = await new_member(boss, role)
         api = await login_to(self.identity, self.proxy, user, TENANT_PASSWORD, project)
         return api
 

@@ -14,6 +14,7 @@ from overcast.object.proxy.middleware.base import Middleware
 from overcast.object.proxy.middleware.copy import Copy
 from overcast.object.proxy.middleware.endpoints import Crossdomain, Healthcheck
 from overcast.object.proxy.middleware.formpost import FormPost
+from overcast.object.proxy.middleware.quotas import AccountQuotas, ContainerQuotas
 from overcast.object.proxy.middleware.tempurl import TempUrl
 from overcast.object.proxy.request import Handler
 from overcast.object.proxy.service import ObjectService
@@ -24,6 +25,8 @@ PIPELINE: tuple[type[Middleware], ...] = (
     Crossdomain,
     FormPost,
     Copy,
+    ContainerQuotas,
+    AccountQuotas,
 )
 
 
