@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from email.utils import parsedate_to_datetime
-
-from starlette.datastructures import Headers
 
 
 def _etags(value: str) -> set[str]:
@@ -20,7 +19,9 @@ def _date(value: str | None) -> float | None:
         return None  # an unparsable date is ignored, as in Swift
 
 
-def evaluate(headers: Headers, etag: str, last_modified: float, *, reading: bool) -> int | None:
+def evaluate(
+    headers: Mapping[str, str], etag: str, last_modified: float, *, reading: bool
+) -> int | None:
     """The status the conditions call for (412 or 304), or None to go on.
 
     ``last_modified`` is in whole seconds (as Last-Modified shows it).

@@ -11,3 +11,15 @@ CONTAINER_SETTINGS = (
     "x-history-location",
 )
 """Container headers that are kept like metadata (ACLs, sync, versioning)."""
+
+OBJECT_SETTINGS = (
+    "content-type",
+    "content-encoding",
+    "content-disposition",
+    "content-language",
+    "cache-control",
+    "expires",
+    "x-robots-tag",
+    "x-object-manifest",
+)
+"""Object headers kept like metadata, which a POST may change (Swift's allowed_headers)."""

@@ -24,24 +24,20 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response, StreamingResponse
 
 from overcast.object import conditions, ranges
+from overcast.object.headers import OBJECT_SETTINGS
 from overcast.object.node.common import NodeConfig, Target, plain, timestamp_of, title
 from overcast.object.storage.diskfile import Corrupt, Deleted, DiskFile, Found, NotFound, path_hash
 from overcast.object.timestamps import Timestamp
 
 LOG = logging.getLogger(__name__)
 
-KEPT = (
-    "content-type",
-    "content-encoding",
-    "content-disposition",
-    "x-delete-at",
-    "x-object-manifest",
-    "x-static-large-object",
-)
+KEPT = (*OBJECT_SETTINGS, "x-delete-at", "x-static-large-object")
 KEPT_PREFIXES = ("x-object-meta-", "x-object-sysmeta-", "x-object-transient-sysmeta-")
-POSTED = ("content-type", "content-encoding", "content-disposition", "x-delete-at")
+POSTED = (*OBJECT_SETTINGS, "x-delete-at")
 """What a POST replaces (with every x-object-meta- and transient sysmeta header)."""
 POSTED_PREFIXES = ("x-object-meta-", "x-object-transient-sysmeta-")
+UPDATE_OVERRIDE = "x-object-sysmeta-container-update-override-"
+"""What the container listing shows instead of the stored body's size and ETag."""
 
 
 def kept_headers(
@@ -131,13 +127,23 @@ class ObjectServer:
         etag = str(metadata.get("ETag", ""))
         headers["ETag"] = f'"{etag}"' if etag else ""
         reading = request.method in ("GET", "HEAD")
-        status = conditions.evaluate(request.headers, etag, last_modified, reading=reading)
+        named = {k.lower(): str(v) for k, v in metadata.items()}
+        # a large object's manifest answers conditions with the whole object's ETag
+        etag_at = request.headers.get("x-backend-etag-is-at", "").lower()
+        status = conditions.evaluate(
+            request.headers, named.get(etag_at, etag), last_modified, reading=reading
+        )
         if status is not None:
             keep = {k: v for k, v in headers.items() if k in ("ETag", "Last-Modified")}
             return Response(status_code=status, headers=keep)
         size = found.size
+        asked = request.headers.get("range")
+        # a manifest is read whole: the proxy takes the range of what it assembles
+        whole_if = request.headers.get("x-backend-ignore-range-if-metadata-present", "")
+        if any(name.strip().lower() in named for name in whole_if.split(",") if name.strip()):
+            asked = None
         try:
-            wanted = ranges.parse(request.headers.get("range"), size)
+            wanted = ranges.parse(asked, size)
         except ranges.Unsatisfiable:
             return plain(416, headers={"Content-Range": f"bytes */{size}"})
         # the stored type, exactly: Starlette's media_type would add a charset to text/*
@@ -255,6 +261,10 @@ class ObjectServer:
                 "X-Content-Type": metadata.get("Content-Type", ""),
                 "X-Etag": metadata["ETag"],
             }
+            for name, value in metadata.items():  # a large object lists as its whole
+                what = name.lower().removeprefix(UPDATE_OVERRIDE)
+                if what != name.lower() and what in ("size", "etag", "content-type"):
+                    headers[f"X-{title(what)}"] = value
         policy = request.headers.get("x-backend-storage-policy-index")
         if policy:
             headers["X-Backend-Storage-Policy-Index"] = policy

@@ -30,7 +30,7 @@ from overcast.object.proxy.request import Handler, ProxyRequest
 from overcast.object.proxy.service import ObjectService
 
 LOG = logging.getLogger(__name__)
-SYSMETA_BYTES = tuple(prefix.encode() for prefix in SYSMETA_PREFIXES)
+INTERNAL_BYTES = (b"x-backend-", *(prefix.encode() for prefix in SYSMETA_PREFIXES))
 REMOVABLE = ("x-account-", "x-container-", "x-versions-location", "x-history-location")
 
 
@@ -92,12 +92,12 @@ class ProxyEndpoint:
 
 
 def _gatekeeper(raw: list[tuple[bytes, bytes]]) -> httpx.Headers:
-    """The client's headers without sysmeta, and ``X-Remove-*`` as empty values.
+    """The client's headers without sysmeta or backend ones, and ``X-Remove-*`` as empty values.
 
     ``X-Remove-Container-Meta-Color: x`` means ``X-Container-Meta-Color:`` (empty:
     remove it); so for account and container settings and versioning locations.
     """
-    headers = httpx.Headers([(k, v) for k, v in raw if not k.startswith(SYSMETA_BYTES)])
+    headers = httpx.Headers([(k, v) for k, v in raw if not k.startswith(INTERNAL_BYTES)])
     for name in [n for n in headers if n.startswith("x-remove-")]:
         target = "x-" + name.removeprefix("x-remove-")
         del headers[name]

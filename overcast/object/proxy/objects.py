@@ -10,6 +10,7 @@ import httpx
 from starlette.background import BackgroundTask
 from starlette.responses import Response, StreamingResponse
 
+from overcast.object.headers import OBJECT_SETTINGS
 from overcast.object.proxy.backend import BodyBroken, best_status, node_path
 from overcast.object.proxy.call import SYSMETA_PREFIXES, Call
 from overcast.object.proxy.constraints import Invalid, check_metadata, check_object_name
@@ -17,18 +18,24 @@ from overcast.object.proxy.errors import error
 from overcast.object.proxy.info import ContainerInfo
 
 KEPT = (
-    "content-type",
-    "content-encoding",
-    "content-disposition",
+    *OBJECT_SETTINGS,
     "etag",
     "x-delete-at",
-    "x-object-manifest",
     "x-static-large-object",
     "content-length",
     "transfer-encoding",
 )
-POSTED = ("content-type", "content-encoding", "content-disposition")
-READ_HEADERS = ("range", "if-match", "if-none-match", "if-modified-since", "if-unmodified-since")
+POSTED = OBJECT_SETTINGS
+READ_HEADERS = (
+    "range",
+    "if-match",
+    "if-none-match",
+    "if-modified-since",
+    "if-unmodified-since",
+    "x-backend-etag-is-at",
+    "x-backend-ignore-range-if-metadata-present",
+)
+"""What a read passes to the node (the backend ones come from middlewares, never clients)."""
 DEFAULT_TYPE = "application/octet-stream"
 
 

@@ -12,9 +12,11 @@ from typing import Any
 from overcast.object.proxy.controller import Controller
 from overcast.object.proxy.middleware.base import Middleware
 from overcast.object.proxy.middleware.copy import Copy
+from overcast.object.proxy.middleware.dlo import Dlo
 from overcast.object.proxy.middleware.endpoints import Crossdomain, Healthcheck
 from overcast.object.proxy.middleware.formpost import FormPost
 from overcast.object.proxy.middleware.quotas import AccountQuotas, ContainerQuotas
+from overcast.object.proxy.middleware.slo import Slo
 from overcast.object.proxy.middleware.tempurl import TempUrl
 from overcast.object.proxy.request import Handler
 from overcast.object.proxy.service import ObjectService
@@ -27,6 +29,8 @@ PIPELINE: tuple[type[Middleware], ...] = (
     Copy,
     ContainerQuotas,
     AccountQuotas,
+    Slo,
+    Dlo,
 )
 
 

@@ -1,0 +1,152 @@
+"""Dynamic large objects: an object with ``X-Object-Manifest: <container>/<prefix>``
+reads as every object under that prefix, in listing order, concatenated.
+
+The segments are whatever the container lists at read time, so they can be
+uploaded (or replaced) after the manifest. Its ETag is the quoted MD5 of the
+segments' ETags; ``?multipart-manifest=get`` reads the manifest object itself.
+"""
+
+from __future__ import annotations
+
+import json
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import unquote
+
+from starlette.responses import Response
+
+from overcast.object import conditions
+from overcast.object.proxy.errors import error
+from overcast.object.proxy.middleware.base import Middleware
+from overcast.object.proxy.middleware.large import (
+    Segment,
+    assembled,
+    etag_of,
+    manifest_headers,
+    read_request,
+)
+from overcast.object.proxy.request import (
+    BadPath,
+    ProxyRequest,
+    TooLarge,
+    discard,
+    drain,
+    object_path,
+)
+
+MAX_SEGMENTS = 10_000
+PAGE_BYTES = 64 * 1024 * 1024
+
+
+class Dlo(Middleware):
+    name = "dlo"
+
+    def info(self) -> dict[str, Any]:
+        return {"max_segments": MAX_SEGMENTS}
+
+    async def __call__(self, request: ProxyRequest) -> Response:
+        try:
+            account, _, obj = request.split()
+        except BadPath:
+            return await self.app(request)
+        if obj is None:
+            return await self.app(request)
+        manifest = request.headers.get("x-object-manifest")
+        if request.method in ("PUT", "POST") and manifest is not None:
+            where, _, _ = unquote(manifest).partition("/")
+            if "/" not in manifest or not where or manifest.startswith("/"):
+                return error(400, "X-Object-Manifest must be in the format container/prefix")
+        if (
+            request.method not in ("GET", "HEAD")
+            or request.query.get("multipart-manifest") == "get"
+        ):
+            return await self.app(request)
+        asked = {k: request.headers[k] for k in list(request.headers) if k.startswith("if-")}
+        for name in asked:  # the manifest's own ETag is not the object's: decided below
+            del request.headers[name]
+        response = await self.app(read_request(request))
+        manifest = response.headers.get("x-object-manifest")
+        if response.status_code != 200:
+            return response
+        if manifest is None:
+            return await _conditional(request, response, asked)
+        await discard(response)
+        segment_container, _, prefix = unquote(manifest).partition("/")
+        try:
+            segments = await self.segments(request, account, segment_container, prefix)
+        except TooLarge:
+            return error(409, f"Too many segments: at most {MAX_SEGMENTS}")
+        if segments is None:
+            return error(404)
+        etag = etag_of([segment.etag for segment in segments])
+        headers = manifest_headers(response) | {"ETag": f'"{etag}"'}
+        last_modified = _seconds(response.headers.get("last-modified"))
+        status = conditions.evaluate(asked, etag, last_modified, reading=True)
+        if status is not None:
+            return Response(status_code=status, headers={"ETag": f'"{etag}"'})
+
+        async def fetch(path: str, ranged: str | None) -> Response:
+            sub = request.sub(
+                "GET", path, headers={"range": ranged} if ranged else {}, source="dlo"
+            )
+            return await self.app(sub)
+
+        return assembled(request, fetch, segments, headers)
+
+    async def segments(
+        self, request: ProxyRequest, account: str, container: str, prefix: str
+    ) -> list[Segment] | None:
+        """The objects under ``prefix``, in order (None when the container cannot be listed).
+
+        :raises TooLarge: past :data:`MAX_SEGMENTS`.
+        """
+        found: list[Segment] = []
+        marker = ""
+        while True:
+            query = {"format": "json", "prefix": prefix, "marker": marker}
+            listing = await self.app(
+                request.sub("GET", object_path(account, container), query=query, source="dlo")
+            )
+            if listing.status_code not in (200, 204):
+                await discard(listing)
+                return None
+            page = json.loads(await drain(listing, PAGE_BYTES) or b"[]")
+            if not page:
+                return found
+            for entry in page:
+                found.append(
+                    Segment(
+                        path=object_path(account, container, entry["name"]),
+                        size=int(entry["bytes"]),
+                        etag=str(entry["hash"]),
+                    )
+                )
+            if len(found) > MAX_SEGMENTS:
+                raise TooLarge(f"more than {MAX_SEGMENTS} segments")
+            marker = page[-1]["name"]
+
+
+async def _conditional(
+    request: ProxyRequest, response: Response, asked: dict[str, str]
+) -> Response:
+    """A plain object's answer to the conditions this middleware held back from its node
+    (a static large object's are on its whole ETag, which its manifest keeps)."""
+    if not asked:
+        return response
+    etag_at = request.headers.get("x-backend-etag-is-at", "").lower()
+    etag = response.headers.get(etag_at) or response.headers.get("etag", "").strip('"')
+    last_modified = _seconds(response.headers.get("last-modified"))
+    status = conditions.evaluate(asked, etag, last_modified, reading=True)
+    if status is None:
+        return response
+    await discard(response)
+    shown = ("etag", "last-modified", "x-static-large-object", etag_at)
+    kept = {k: v for k, v in response.headers.items() if k in shown}
+    return Response(status_code=status, headers=kept)
+
+
+def _seconds(value: str | None) -> float:
+    try:
+        return parsedate_to_datetime(value).timestamp() if value else 0.0
+    except (TypeError, ValueError):
+        return 0.0
