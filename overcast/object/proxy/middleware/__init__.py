@@ -17,7 +17,9 @@ from overcast.object.proxy.middleware.endpoints import Crossdomain, Healthcheck
 from overcast.object.proxy.middleware.formpost import FormPost
 from overcast.object.proxy.middleware.quotas import AccountQuotas, ContainerQuotas
 from overcast.object.proxy.middleware.slo import Slo
+from overcast.object.proxy.middleware.symlink import Symlink
 from overcast.object.proxy.middleware.tempurl import TempUrl
+from overcast.object.proxy.middleware.versioning import Versioning
 from overcast.object.proxy.request import Handler
 from overcast.object.proxy.service import ObjectService
 
@@ -31,6 +33,8 @@ PIPELINE: tuple[type[Middleware], ...] = (
     AccountQuotas,
     Slo,
     Dlo,
+    Versioning,
+    Symlink,
 )
 
 
