@@ -11,12 +11,14 @@ from typing import Any
 
 from overcast.object.proxy.controller import Controller
 from overcast.object.proxy.middleware.base import Middleware
+from overcast.object.proxy.middleware.bulk import Bulk
 from overcast.object.proxy.middleware.copy import Copy
 from overcast.object.proxy.middleware.dlo import Dlo
 from overcast.object.proxy.middleware.endpoints import Crossdomain, Healthcheck
 from overcast.object.proxy.middleware.formpost import FormPost
 from overcast.object.proxy.middleware.quotas import AccountQuotas, ContainerQuotas
 from overcast.object.proxy.middleware.slo import Slo
+from overcast.object.proxy.middleware.staticweb import StaticWeb
 from overcast.object.proxy.middleware.symlink import Symlink
 from overcast.object.proxy.middleware.tempurl import TempUrl
 from overcast.object.proxy.middleware.versioning import Versioning
@@ -25,9 +27,11 @@ from overcast.object.proxy.service import ObjectService
 
 PIPELINE: tuple[type[Middleware], ...] = (
     Healthcheck,
+    Bulk,
     TempUrl,
     Crossdomain,
     FormPost,
+    StaticWeb,
     Copy,
     ContainerQuotas,
     AccountQuotas,
@@ -51,4 +55,4 @@ def middlewares(service: ObjectService) -> list[Middleware]:
 
 def capabilities(chain: list[Middleware]) -> dict[str, Any]:
     """``/info``'s entries for the middlewares that have a name there."""
-    return {m.name: m.info() for m in chain if m.name}
+    return {name: shown for m in chain for name, shown in m.capabilities().items()}

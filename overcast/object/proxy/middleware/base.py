@@ -23,5 +23,9 @@ class Middleware:
         """What ``/info`` shows under :attr:`name`."""
         return {}
 
+    def capabilities(self) -> dict[str, dict[str, Any]]:
+        """This middleware's entries in ``/info`` (none without a name)."""
+        return {self.name: self.info()} if self.name else {}
+
     async def __call__(self, request: ProxyRequest) -> Response:
         return await self.app(request)
