@@ -22,6 +22,7 @@ from overcast.image.app import make_image_app
 from overcast.image.data import release_stale_uploads
 from overcast.image.service import ImageService
 from overcast.object.bootstrap import layout
+from overcast.object.daemons import start_daemons
 from overcast.object.node.app import ServerApp, make_node_apps
 from overcast.object.node.common import NodeConfig
 from overcast.object.proxy.app import make_object_app
@@ -182,12 +183,18 @@ async def _start_compute_agent(settings: Settings, shared: Shared) -> Engine:
     return await start_agent(settings, await shared.bus(), images=shared.image_client())
 
 
+async def _start_object_daemons(settings: Settings, shared: Shared) -> Engine:
+    return await start_daemons(settings)
+
+
 ENGINES: dict[str, Callable[[Settings, Shared], Awaitable[Engine]]] = {
     "conductor": _start_conductor,
     "compute-agent": _start_compute_agent,
+    "object-daemons": _start_object_daemons,
 }
-"""Parts that serve the bus, not HTTP: ``conductor`` (with a scheduler) and ``compute-agent``."""
-ALL_IN_ONE_ENGINES = ("conductor", "compute-agent")
+"""Parts that do not serve HTTP: ``conductor`` (with a scheduler) and ``compute-agent`` serve
+the bus; ``object-daemons`` is a storage node's background work (container sync...)."""
+ALL_IN_ONE_ENGINES = ("conductor", "compute-agent", "object-daemons")
 LOCAL_BUS_ONLY = ("compute",)
 """APIs that need the engines in their own process when the bus is in-process."""
 
@@ -237,6 +244,7 @@ SERVICES: dict[str, ServiceDef] = {
         for kind in ("object", "container", "account")
     },
 }
-ROLE_GROUPS = {"object-node": ("object-server", "container-server", "account-server")}
-"""Roles that stand for several parts: a storage node is its three servers."""
-ALL_IN_ONE = ("identity", "image", "compute", "object", *ROLE_GROUPS["object-node"])
+NODE_SERVERS = ("object-server", "container-server", "account-server")
+ROLE_GROUPS = {"object-node": (*NODE_SERVERS, "object-daemons")}
+"""Roles that stand for several parts: a storage node is its three servers and its daemons."""
+ALL_IN_ONE = ("identity", "image", "compute", "object", *NODE_SERVERS)

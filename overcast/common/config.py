@@ -245,6 +245,14 @@ class StoragePolicy(_Section):
     default: bool = False
 
 
+class SyncRealm(_Section):
+    """A container sync realm: clusters whose operators share :attr:`key`."""
+
+    key: str
+    clusters: dict[str, str] = Field(default_factory=dict)
+    """Cluster name -> its proxy's URL up to ``/v1/``; empty: this cloud's own proxy."""
+
+
 class ObjectSettings(_Section):
     port: int = Field(default=8080, ge=0, le=65535)
     """The proxy (Swift's API)."""
@@ -268,6 +276,12 @@ class ObjectSettings(_Section):
         StoragePolicy(index=1, name="silver"),
     )
     node_timeout: float = Field(default=10, gt=0)
+    sync_realms: dict[str, SyncRealm] = Field(default_factory=dict)
+    """Container sync realms, named in ``X-Container-Sync-To: //<realm>/<cluster>/...``."""
+    sync_hosts: tuple[str, ...] = ("127.0.0.1", "localhost", "::1")
+    """Hosts a full-URL ``X-Container-Sync-To`` may name."""
+    sync_interval: float = Field(default=2.0, gt=0)
+    """Seconds between the container sync daemon's passes over this node's containers."""
 
     @model_validator(mode="after")
     def _one_default_policy(self) -> ObjectSettings:

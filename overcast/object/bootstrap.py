@@ -15,6 +15,7 @@ from pathlib import Path
 from overcast.common.config import ObjectSettings, Settings
 from overcast.common.kept_secrets import kept
 from overcast.object.ring.builder import RingBuilder
+from overcast.object.ring.ring import Ring
 
 ALL_IN_ONE = "all-in-one"
 """The ``meta`` of the devices the all-in-one placed in its rings itself."""
@@ -45,6 +46,29 @@ def layout(settings: Settings) -> Layout:
         devices=conf.devices or settings.data_dir / "object-devices",
         hash_prefix=prefix,
         hash_suffix=suffix,
+    )
+
+
+@dataclass(frozen=True)
+class Rings:
+    account: Ring
+    container: Ring
+    objects: dict[int, Ring]
+    """Per storage policy index."""
+
+
+def load_rings(settings: Settings) -> Rings:
+    """The cluster's rings, each reloading when its file changes."""
+    where = layout(settings)
+
+    def ring(name: str) -> Ring:
+        path = where.ring_dir / f"{name}.ring.gz"
+        return Ring(path, hash_prefix=where.hash_prefix, hash_suffix=where.hash_suffix)
+
+    return Rings(
+        account=ring("account"),
+        container=ring("container"),
+        objects={p.index: ring(ring_name("object", p.index)) for p in settings.object.policies},
     )
 
 

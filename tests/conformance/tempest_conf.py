@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import configparser
 import hashlib
+import json
 import subprocess
 from pathlib import Path
 
@@ -60,8 +61,16 @@ DISABLED_FEATURES: dict[str, str] = {
 """``section.option`` -> one-line reason, for every feature flag turned off below."""
 
 COMPUTE_MAX_MICROVERSION = "2.79"
+SYNC_REALM, SYNC_CLUSTER = "realm1", "name1"
+"""Tempest's default names of the container sync realm and cluster (the cloud's own)."""
 
-CLOUD_SETTINGS = {"OVERCAST_IMAGE__REQUIRE_FORMAT_MATCH": "false"}
+CLOUD_SETTINGS = {
+    "OVERCAST_IMAGE__REQUIRE_FORMAT_MATCH": "false",
+    # Tempest's container sync test names realm1/name1: here, the cloud's own proxy
+    "OVERCAST_OBJECT__SYNC_REALMS": json.dumps(
+        {SYNC_REALM: {"key": "tempest-realm-key", "clusters": {SYNC_CLUSTER: ""}}}
+    ),
+}
 """Settings of the cloud the runner starts, to match the flags above."""
 
 AVAILABILITY = {
@@ -134,7 +143,15 @@ def write(path: Path, cloud: RunningCloud, services: list[str]) -> None:
         "os_glance_reserved": "True",
         "do_secure_hash": "True",
     }
-    conf["object-storage"] = {"operator_role": "member", "reseller_admin_role": "ResellerAdmin"}
+    conf["object-storage"] = {
+        "operator_role": "member",
+        "reseller_admin_role": "ResellerAdmin",
+        "realm_name": SYNC_REALM,
+        "cluster_name": SYNC_CLUSTER,
+        # a synced object arrives within seconds: a minute means it never will
+        "container_sync_timeout": "60",
+        "container_sync_interval": "2",
+    }
     conf["object-storage-feature-enabled"] = {
         "discoverability": "True",
         "discoverable_apis": "all",

@@ -73,9 +73,10 @@ class Call:
             if not name.lower().startswith(BACKEND_PREFIX) and name.lower() not in HOP_HEADERS
         }
 
-    @staticmethod
-    def now() -> Timestamp:
-        return Timestamp.now()
+    def now(self) -> Timestamp:
+        """The time this write is stamped with: now, or a synced write's own time."""
+        synced = self.request.environ.get("sync_timestamp")
+        return synced if isinstance(synced, Timestamp) else Timestamp.now()
 
     def updates(self, nodes: list[Device], partition: int, kind: str) -> list[dict[str, str]]:
         """Per replica, which ``kind`` server (container or account) to tell of the change."""

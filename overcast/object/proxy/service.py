@@ -5,10 +5,9 @@ from __future__ import annotations
 import httpx
 
 from overcast.common.config import Settings, StoragePolicy
-from overcast.object.bootstrap import layout, ring_name
+from overcast.object.bootstrap import load_rings
 from overcast.object.proxy.backend import Backend
 from overcast.object.proxy.constraints import Limits
-from overcast.object.ring.ring import Ring
 
 
 class UnknownPolicy(ValueError):
@@ -19,15 +18,10 @@ class ObjectService:
     def __init__(self, settings: Settings, client: httpx.AsyncClient | None = None) -> None:
         self.settings = settings
         conf = settings.object
-        where = layout(settings)
-
-        def ring(name: str) -> Ring:
-            path = where.ring_dir / f"{name}.ring.gz"
-            return Ring(path, hash_prefix=where.hash_prefix, hash_suffix=where.hash_suffix)
-
-        self.account_ring = ring("account")
-        self.container_ring = ring("container")
-        self.object_rings = {p.index: ring(ring_name("object", p.index)) for p in conf.policies}
+        rings = load_rings(settings)
+        self.account_ring = rings.account
+        self.container_ring = rings.container
+        self.object_rings = rings.objects
         self.policies = {p.index: p for p in conf.policies}
         self.default_policy = next(p for p in conf.policies if p.default)
         self.limits = Limits()

@@ -293,6 +293,26 @@ class ContainerDatabase(Database):
     def delete_object(self, name: str, timestamp: Timestamp) -> None:
         self.merge([Row(name, timestamp, deleted=True)])
 
+    def sync_points(self, sync_to: str) -> tuple[Timestamp, Timestamp]:
+        """How far container sync to ``sync_to`` got: (this replica's rows, every row).
+
+        Both start over when the container syncs somewhere new.
+        """
+        with self._connect() as conn:
+            info = self._info(conn)
+        if info.get("sync_to") != sync_to:
+            return ZERO, ZERO
+        return Timestamp.parse(info["sync_point_mine"]), Timestamp.parse(info["sync_point_all"])
+
+    def set_sync_points(self, sync_to: str, mine: Timestamp, everyone: Timestamp) -> None:
+        with self._write() as conn:
+            self._set(
+                conn,
+                sync_to=sync_to,
+                sync_point_mine=mine.internal,
+                sync_point_all=everyone.internal,
+            )
+
 
 class AccountDatabase(Database):
     """An account: its containers, each with its object count and bytes."""

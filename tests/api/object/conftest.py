@@ -12,12 +12,14 @@ import pytest
 
 from overcast.cmd.allinone import run_bootstrap
 from overcast.cmd.services import Shared
+from overcast.common.config import Settings
 from overcast.identity.app import make_identity_app
 from overcast.object.bootstrap import prepare
 from overcast.object.node.app import make_node_apps
 from overcast.object.node.common import NodeConfig
 from overcast.object.proxy.app import make_object_app
 from overcast.object.proxy.service import ObjectService
+from overcast.object.sync import own_url
 from tests.api.identity.conftest import TENANT_PASSWORD, Api, login_to, new_member
 from tests.conftest import backend_settings
 
@@ -36,6 +38,7 @@ class Hosts(httpx.AsyncBaseTransport):
 
 
 IDENTITY = "http://identity.test"
+SYNC_REALM = "realm1"
 SWIFT = "http://swift.test"
 
 
@@ -44,6 +47,9 @@ class Swift:
     identity: httpx.AsyncClient
     proxy: httpx.AsyncClient
     devices: Path
+    settings: Settings
+    peers: httpx.AsyncClient
+    """Reaches the nodes and the proxy as the storage node's daemons do."""
 
     async def tenant(self, role: str = "member") -> Api:
         """A new user with ``role`` on a new project, holding a token for the proxy."""
@@ -59,8 +65,12 @@ class Swift:
 @pytest.fixture(scope="module")
 async def swift(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Swift]:
     data = tmp_path_factory.mktemp("swift")
+    realms = {SYNC_REALM: {"key": "realm-secret", "clusters": {"local": ""}}}
     async with backend_settings(
-        "sqlite", data, bootstrap={"admin_password": "admin-secret", "demo_password": "d"}
+        "sqlite",
+        data,
+        bootstrap={"admin_password": "admin-secret", "demo_password": "d"},
+        object={"sync_realms": realms},
     ) as settings:
         await run_bootstrap(settings, ["identity"])
         layout = prepare(settings)
@@ -78,11 +88,12 @@ async def swift(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Swift
         identity_app = make_identity_app(shared.identity(), shared.tokens())
         identity_transport = httpx.ASGITransport(app=identity_app)
         proxy_transport = httpx.ASGITransport(app=proxy_app)
+        hosts.apps[httpx.URL(own_url(settings)).netloc.decode()] = proxy_transport  # sync's peer
         async with (
             httpx.AsyncClient(transport=identity_transport, base_url=IDENTITY) as identity,
             httpx.AsyncClient(transport=proxy_transport, base_url=SWIFT) as proxy,
         ):
-            yield Swift(identity, proxy, layout.devices)
+            yield Swift(identity, proxy, layout.devices, settings, peers)
         await service.close()
         await shared.close()
 

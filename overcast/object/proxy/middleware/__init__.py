@@ -12,6 +12,7 @@ from typing import Any
 from overcast.object.proxy.controller import Controller
 from overcast.object.proxy.middleware.base import Middleware
 from overcast.object.proxy.middleware.bulk import Bulk
+from overcast.object.proxy.middleware.container_sync import ContainerSync
 from overcast.object.proxy.middleware.copy import Copy
 from overcast.object.proxy.middleware.dlo import Dlo
 from overcast.object.proxy.middleware.endpoints import Crossdomain, Healthcheck
@@ -27,6 +28,7 @@ from overcast.object.proxy.service import ObjectService
 
 PIPELINE: tuple[type[Middleware], ...] = (
     Healthcheck,
+    ContainerSync,
     Bulk,
     TempUrl,
     Crossdomain,
