@@ -18,6 +18,8 @@ async def test_copy_keeps_metadata_and_can_replace_it(me: Api) -> None:
     )
     assert copied.status_code == 201
     assert copied.headers["x-copied-from"] == "src/a"
+    assert copied.headers["x-object-meta-colour"] == "blue"
+    assert copied.headers["x-object-meta-size"] == "s"
     assert "x-copied-from-last-modified" in copied.headers
     got = await me.get(f"{base}/dst/b")
     assert got.content == b"note" and got.headers["content-type"] == "text/x-note"

@@ -129,6 +129,9 @@ class Copy(Middleware):
         )
         made = await self.app(put)
         if made.status_code < 300:
+            for name, value in headers.items():  # the copy's metadata, as Swift answers
+                if name.startswith(USER_META) or name == "x-delete-at":
+                    made.headers[name] = value
             made.headers["X-Copied-From"] = quoted(f"{src_container}/{src_obj}")
             if src_account != account:
                 made.headers["X-Copied-From-Account"] = quoted(src_account)
