@@ -282,6 +282,12 @@ class ObjectSettings(_Section):
     """Hosts a full-URL ``X-Container-Sync-To`` may name."""
     sync_interval: float = Field(default=2.0, gt=0)
     """Seconds between the container sync daemon's passes over this node's containers."""
+    replicator_interval: float = Field(default=30.0, gt=0)
+    """Seconds between the object replicator's passes over this node's partitions."""
+    updater_interval: float = Field(default=5.0, gt=0)
+    """Seconds between retries of container updates waiting in ``async_pending``."""
+    auditor_interval: float = Field(default=3600.0, gt=0)
+    """Seconds between the object auditor's passes (each reads every object back)."""
 
     @model_validator(mode="after")
     def _one_default_policy(self) -> ObjectSettings:

@@ -35,6 +35,11 @@ class Target:
     container: str | None = None
     obj: str | None = None
 
+    @property
+    def name(self) -> str:
+        """``/account/container/object`` (kept with an object, for replication)."""
+        return "/" + "/".join(n for n in (self.account, self.container, self.obj) if n is not None)
+
 
 def split_target(request: Request) -> Target:
     """The device, partition and names a request is for.

@@ -26,7 +26,17 @@ from starlette.responses import Response, StreamingResponse
 from overcast.object import conditions, ranges
 from overcast.object.headers import OBJECT_SETTINGS
 from overcast.object.node.common import NodeConfig, Target, plain, timestamp_of, title
-from overcast.object.storage.diskfile import Corrupt, Deleted, DiskFile, Found, NotFound, path_hash
+from overcast.object.storage.diskfile import (
+    Corrupt,
+    Deleted,
+    DiskFile,
+    Found,
+    NotFound,
+    data_dir,
+    path_hash,
+    suffix_hashes,
+    suffix_listing,
+)
 from overcast.object.timestamps import Timestamp
 
 LOG = logging.getLogger(__name__)
@@ -90,7 +100,21 @@ class ObjectServer:
             return await self.post(request, target)
         if method == "DELETE":
             return await self.delete(request, target)
+        if method == "REPLICATE":
+            return await self.replicate(request, target)
         return plain(405)
+
+    async def replicate(self, request: Request, target: Target) -> Response:
+        """``REPLICATE /<device>/<partition>/*``: the partition's suffix hashes;
+        ``REPLICATE /<device>/<partition>/<suffix>``: that suffix's objects and their files.
+        """
+        policy = int(request.headers.get("x-backend-storage-policy-index", "0"))
+        partition = self.config.devices / target.device / data_dir(policy) / str(target.partition)
+        if target.account == "*":
+            found: dict[str, Any] = await anyio.to_thread.run_sync(suffix_hashes, partition)
+        else:
+            found = await anyio.to_thread.run_sync(suffix_listing, partition, target.account)
+        return Response(json.dumps(found), media_type="application/json")
 
     # -- reads ----------------------------------------------------------------------------
 
@@ -201,6 +225,7 @@ class ObjectServer:
                 return plain(422, "Unprocessable Entity: the body does not match its ETag")
             metadata = {
                 **kept_headers(request, KEPT, KEPT_PREFIXES),
+                "Name": target.name,
                 "X-Timestamp": timestamp.internal,
                 "ETag": writer.etag,
                 "Content-Length": str(writer.size),
@@ -235,7 +260,7 @@ class ObjectServer:
             existed = False
         if newest is not None and newest >= timestamp:
             return plain(409, headers={"X-Backend-Timestamp": newest.internal})
-        await anyio.to_thread.run_sync(df.delete, timestamp)
+        await anyio.to_thread.run_sync(df.delete, timestamp, {"Name": target.name})
         await self._update_container(request, target, "DELETE", timestamp, {})
         return plain(204 if existed else 404)
 
@@ -247,6 +272,8 @@ class ObjectServer:
         timestamp: Timestamp,
         metadata: dict[str, Any],
     ) -> None:
+        if "x-backend-replication" in request.headers:
+            return  # a copy between replicas: the container has its row already
         host = request.headers.get("x-container-host")
         device = request.headers.get("x-container-device")
         partition = request.headers.get("x-container-partition")

@@ -281,3 +281,43 @@ class Writer:
             self._handle.close()
             self._path.unlink(missing_ok=True)
             self._done = True
+
+
+def suffix_hashes(partition_path: Path) -> dict[str, str]:
+    """Per suffix of a partition, a hash of the names of its objects' files.
+
+    Two replicas whose suffix hashes agree hold the same versions of the same
+    objects (older files are cleaned up after every write), so replication
+    compares these first and looks inside only the suffixes that differ.
+    """
+    hashes = {}
+    try:
+        suffixes = sorted(os.listdir(partition_path))
+    except FileNotFoundError:
+        return {}
+    for suffix in suffixes:
+        listing = suffix_listing(partition_path, suffix)
+        if listing:
+            text = "\n".join(
+                f"{h}/{name}" for h, names in sorted(listing.items()) for name in names
+            )
+            hashes[suffix] = hashlib.md5(text.encode(), usedforsecurity=False).hexdigest()
+    return hashes
+
+
+def suffix_listing(partition_path: Path, suffix: str) -> dict[str, list[str]]:
+    """Per object hash in a suffix, its files' names (sorted)."""
+    folder = partition_path / suffix
+    try:
+        hashes = os.listdir(folder)
+    except (FileNotFoundError, NotADirectoryError):
+        return {}
+    listing = {}
+    for hash_ in hashes:
+        try:
+            names = sorted(n for n in os.listdir(folder / hash_) if n.endswith(EXTENSIONS))
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        if names:
+            listing[hash_] = names
+    return listing

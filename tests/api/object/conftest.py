@@ -29,10 +29,14 @@ class Hosts(httpx.AsyncBaseTransport):
 
     def __init__(self) -> None:
         self.apps: dict[str, httpx.ASGITransport] = {}
+        self.down: set[str] = set()
+        """``host:port/device`` of devices that cannot be reached (as if their disk died)."""
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        transport = self.apps.get(request.url.netloc.decode())
-        if transport is None:
+        netloc = request.url.netloc.decode()
+        transport = self.apps.get(netloc)
+        device = request.url.path.split("/")[1] if request.url.path.count("/") > 1 else ""
+        if transport is None or f"{netloc}/{device}" in self.down:
             raise httpx.ConnectError(f"nothing listens on {request.url.netloc!r}", request=request)
         return await transport.handle_async_request(request)
 
@@ -50,6 +54,7 @@ class Swift:
     settings: Settings
     peers: httpx.AsyncClient
     """Reaches the nodes and the proxy as the storage node's daemons do."""
+    hosts: Hosts
 
     async def tenant(self, role: str = "member") -> Api:
         """A new user with ``role`` on a new project, holding a token for the proxy."""
@@ -93,7 +98,7 @@ async def swift(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Swift
             httpx.AsyncClient(transport=identity_transport, base_url=IDENTITY) as identity,
             httpx.AsyncClient(transport=proxy_transport, base_url=SWIFT) as proxy,
         ):
-            yield Swift(identity, proxy, layout.devices, settings, peers)
+            yield Swift(identity, proxy, layout.devices, settings, peers, hosts)
         await service.close()
         await shared.close()
 

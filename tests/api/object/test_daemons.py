@@ -1,0 +1,99 @@
+"""The storage node's daemons: replicator, auditor and updater keep replicas whole."""
+
+from __future__ import annotations
+
+import shutil
+
+from overcast.object.bootstrap import layout, load_rings
+from overcast.object.daemons.auditor import ObjectAuditor
+from overcast.object.daemons.replicator import ObjectReplicator
+from overcast.object.daemons.updater import ObjectUpdater
+from overcast.object.storage.diskfile import DiskFile, path_hash
+from tests.api.identity.conftest import Api
+from tests.api.object.conftest import Swift, account
+
+
+def replicas(swift: Swift, api: Api, container: str, obj: str) -> list[DiskFile]:
+    """The object's files on each of its primary devices."""
+    acct = f"AUTH_{api.project_id}"
+    where = layout(swift.settings)
+    part, nodes = load_rings(swift.settings).objects[0].get_nodes(acct, container, obj)
+    hash_ = path_hash(where.hash_prefix, where.hash_suffix, acct, container, obj)
+    return [DiskFile(swift.devices / node.device, 0, part, hash_) for node in nodes]
+
+
+def replicator(swift: Swift) -> ObjectReplicator:
+    return ObjectReplicator(swift.settings, swift.devices, load_rings(swift.settings), swift.peers)
+
+
+async def test_a_lost_replica_comes_back(me: Api, swift: Swift) -> None:
+    base = account(me)
+    await me.put(f"{base}/rep")
+    made = await me.put(f"{base}/rep/o", content=b"precious", headers={"X-Object-Meta-K": "v"})
+    await me.post(f"{base}/rep/o", headers={"X-Object-Meta-K": "posted"})
+    files = replicas(swift, me, "rep", "o")
+    shutil.rmtree(files[0].path)
+
+    stats = await replicator(swift).run_once()
+    assert stats.pushed >= 2 and stats.failures == 0
+    restored = files[0].current()
+    assert restored.timestamp.normal == made.headers["x-timestamp"]
+    assert restored.meta is not None and restored.meta["X-Object-Meta-K"] == "posted"
+    assert b"".join(restored.chunks()) == b"precious"
+    again = await replicator(swift).run_once()
+    assert again.suffixes_differing == 0  # every replica agrees now
+
+
+async def test_a_delete_reaches_a_replica_that_missed_it(me: Api, swift: Swift) -> None:
+    base = account(me)
+    await me.put(f"{base}/del")
+    await me.put(f"{base}/del/o", content=b"x")
+    files = replicas(swift, me, "del", "o")
+    kept = {path.name: path.read_bytes() for _, _, path in files[2].files()}
+    await me.delete(f"{base}/del/o")
+    for _, _, path in files[2].files():  # the third replica never heard of the delete
+        path.unlink()
+    for name, data in kept.items():
+        (files[2].path / name).write_bytes(data)
+
+    await replicator(swift).run_once()
+    assert all(ext == ".ts" for _, ext, _ in files[2].files())
+    assert (await me.get(f"{base}/del/o")).status_code == 404
+
+
+async def test_a_corrupt_object_is_quarantined_then_restored(me: Api, swift: Swift) -> None:
+    base = account(me)
+    await me.put(f"{base}/aud")
+    await me.put(f"{base}/aud/o", content=b"good bytes")
+    files = replicas(swift, me, "aud", "o")
+    data = files[1].current().path
+    raw = bytearray(data.read_bytes())
+    raw[0:4] = b"BAD!"  # the body changes, its metadata does not
+    data.write_bytes(bytes(raw))
+
+    audited = await ObjectAuditor(swift.devices, [0, 1]).run_once()
+    assert audited.quarantined == 1
+    assert not files[1].files()
+    await replicator(swift).run_once()
+    assert b"".join(files[1].current().chunks()) == b"good bytes"
+    assert (await ObjectAuditor(swift.devices, [0, 1]).run_once()).quarantined == 0
+
+
+async def test_a_missed_container_update_is_delivered_later(me: Api, swift: Swift) -> None:
+    base = account(me)
+    acct = f"AUTH_{me.project_id}"
+    await me.put(f"{base}/upd")
+    part, nodes = load_rings(swift.settings).container.get_nodes(acct, "upd")
+    missed = f"{nodes[0].ip}:{nodes[0].port}/{nodes[0].device}"
+    swift.hosts.down.add(missed)
+    try:
+        assert (await me.put(f"{base}/upd/o", content=b"x")).status_code == 201
+    finally:
+        swift.hosts.down.discard(missed)
+    url = f"http://{missed.split('/', maxsplit=1)[0]}/{nodes[0].device}/{part}/{acct}/upd"
+    assert (await swift.peers.head(url)).headers["x-container-object-count"] == "0"
+
+    updater = ObjectUpdater(swift.devices, swift.peers, timeout=5)
+    assert (await updater.run_once()).sent == 1
+    assert (await swift.peers.head(url)).headers["x-container-object-count"] == "1"
+    assert not list(swift.devices.glob("*/async_pending/*.json"))
