@@ -1,4 +1,5 @@
-"""Tempest's identity, image and compute API tests against a two-worker all-in-one cloud.
+"""Tempest's identity, image, compute and object storage API tests against a two-worker
+all-in-one cloud.
 
 Every test id in ``conformance/baseline/<service>.txt`` must still pass.
 """
@@ -11,7 +12,7 @@ from tests.conformance import runner
 
 pytestmark = [pytest.mark.conformance, pytest.mark.timeout(1800)]
 
-SERVICES = "identity image compute"
+SERVICES = "identity image compute object-store"
 
 
 def test_baselines_still_pass() -> None:

@@ -97,3 +97,27 @@ def test_swiftclient_and_the_openstack_cli(running_cloud: RunningCloud) -> None:
     conn.delete_object(box, "o")
     conn.delete_container(box)
     assert box not in {c["name"] for c in conn.get_account()[1]}
+
+
+def test_segmented_uploads_and_temp_urls(running_cloud: RunningCloud, tmp_path: Path) -> None:
+    box = name("big")
+    body = os.urandom(2_500_000)
+    (tmp_path / "big.iso").write_bytes(body)
+    swift(running_cloud, "upload", box, "big.iso", "--segment-size", "1000000", "--use-slo",
+          cwd=tmp_path)  # fmt: skip
+    assert "Manifest:" not in swift(running_cloud, "stat", box, "big.iso")  # an SLO
+    segments = swift(running_cloud, "list", f"{box}_segments").split()
+    assert len(segments) == 3
+    down = tmp_path / "down"
+    down.mkdir()
+    swift(running_cloud, "download", box, "big.iso", cwd=down)
+    assert (down / "big.iso").read_bytes() == body
+
+    swift(running_cloud, "post", "-m", "Temp-URL-Key:secret")
+    url = swift(running_cloud, "auth").split("OS_STORAGE_URL=")[1].split()[0]
+    path = httpx.URL(f"{url}/{box}/big.iso").path
+    signed = swift(running_cloud, "tempurl", "GET", "60", path, "secret").strip()
+    origin = httpx.URL(url)
+    got = httpx.get(f"{origin.scheme}://{origin.netloc.decode()}{signed}")
+    assert got.status_code == 200 and got.content == body
+    assert httpx.get(f"{url}/{box}/big.iso").status_code == 401  # without the signature
