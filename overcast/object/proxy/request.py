@@ -65,6 +65,21 @@ class ProxyRequest:
             raise BadPath(self.path)
         return parts[2], container, obj
 
+    def container_target(self) -> tuple[str, str, str | None] | None:
+        """(account, container, object or None) when the path names a container or an object."""
+        try:
+            account, container, obj = self.split()
+        except BadPath:
+            return None
+        return None if container is None else (account, container, obj)
+
+    def object_target(self) -> tuple[str, str, str] | None:
+        """(account, container, object) when the path names an object."""
+        where = self.container_target()
+        if where is None or where[2] is None:
+            return None
+        return where[0], where[1], where[2]
+
     @property
     def account(self) -> str:
         return self.split()[0]

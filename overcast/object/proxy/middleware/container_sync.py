@@ -19,7 +19,7 @@ from overcast.object import sync
 from overcast.object.proxy import info
 from overcast.object.proxy.errors import error
 from overcast.object.proxy.middleware.base import Middleware
-from overcast.object.proxy.request import BadPath, ProxyRequest
+from overcast.object.proxy.request import ProxyRequest
 from overcast.object.timestamps import BadTimestamp, Timestamp
 
 AUTH = "x-container-sync-auth"
@@ -39,12 +39,10 @@ class ContainerSync(Middleware):
         }
 
     async def __call__(self, request: ProxyRequest) -> Response:
-        try:
-            account, container, obj = request.split()
-        except BadPath:
+        where = request.container_target()
+        if where is None:
             return await self.app(request)
-        if container is None:
-            return await self.app(request)
+        account, container, obj = where
         if obj is None:
             target = request.headers.get("x-container-sync-to")
             if request.method in ("PUT", "POST") and target:

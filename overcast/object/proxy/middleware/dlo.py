@@ -26,7 +26,6 @@ from overcast.object.proxy.middleware.large import (
     read_request,
 )
 from overcast.object.proxy.request import (
-    BadPath,
     ProxyRequest,
     TooLarge,
     discard,
@@ -45,16 +44,14 @@ class Dlo(Middleware):
         return {"max_segments": MAX_SEGMENTS}
 
     async def __call__(self, request: ProxyRequest) -> Response:
-        try:
-            account, _, obj = request.split()
-        except BadPath:
+        where = request.object_target()
+        if where is None:
             return await self.app(request)
-        if obj is None:
-            return await self.app(request)
+        account = where[0]
         manifest = request.headers.get("x-object-manifest")
         if request.method in ("PUT", "POST") and manifest is not None:
-            where, _, _ = unquote(manifest).partition("/")
-            if "/" not in manifest or not where or manifest.startswith("/"):
+            segments_in, _, _ = unquote(manifest).partition("/")
+            if "/" not in manifest or not segments_in or manifest.startswith("/"):
                 return error(400, "X-Object-Manifest must be in the format container/prefix")
         if (
             request.method not in ("GET", "HEAD")

@@ -23,7 +23,7 @@ from starlette.responses import Response
 from overcast.object.proxy import info
 from overcast.object.proxy.middleware.base import Middleware
 from overcast.object.proxy.middleware.signing import keys_of, valid
-from overcast.object.proxy.request import BadPath, ProxyRequest, object_path
+from overcast.object.proxy.request import ProxyRequest, object_path
 
 FIELDS = ("redirect", "max_file_size", "max_file_count", "expires", "signature")
 CHUNK = 65536
@@ -45,12 +45,10 @@ class FormPost(Middleware):
         media = request.headers.get("content-type", "")
         if request.method != "POST" or not media.lower().startswith("multipart/form-data"):
             return await self.app(request)
-        try:
-            account, container, prefix = request.split()
-        except BadPath:
+        where = request.container_target()
+        if where is None:
             return await self.app(request)
-        if container is None:
-            return await self.app(request)
+        account, container, prefix = where
         redirect = ""
         try:
             form = await self.parse(request)

@@ -45,12 +45,10 @@ class ContainerQuotas(Middleware):
     name = "container_quotas"
 
     async def __call__(self, request: ProxyRequest) -> Response:
-        try:
-            account, container, obj = request.split()
-        except BadPath:
+        where = request.container_target()
+        if where is None:
             return await self.app(request)
-        if container is None:
-            return await self.app(request)
+        account, container, obj = where
         if obj is None:
             if request.method in ("PUT", "POST"):
                 for what in ("bytes", "count"):

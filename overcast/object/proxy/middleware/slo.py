@@ -32,7 +32,6 @@ from overcast.object.proxy.middleware.large import (
     read_request,
 )
 from overcast.object.proxy.request import (
-    BadPath,
     ProxyRequest,
     TooLarge,
     discard,
@@ -68,12 +67,10 @@ class Slo(Middleware):
         }
 
     async def __call__(self, request: ProxyRequest) -> Response:
-        try:
-            account, _, obj = request.split()
-        except BadPath:
+        where = request.object_target()
+        if where is None:
             return await self.app(request)
-        if obj is None:
-            return await self.app(request)
+        account = where[0]
         mode = request.query.get("multipart-manifest")
         if request.method == "PUT":
             if mode == "put":

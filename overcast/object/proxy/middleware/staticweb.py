@@ -20,7 +20,7 @@ from overcast.object.proxy import info
 from overcast.object.proxy.errors import error
 from overcast.object.proxy.info import ContainerInfo
 from overcast.object.proxy.middleware.base import Middleware
-from overcast.object.proxy.request import BadPath, ProxyRequest, discard, drain, object_path
+from overcast.object.proxy.request import ProxyRequest, discard, drain, object_path
 
 LISTING_BYTES = 64 * 1024 * 1024
 DEFAULT_CSS = (
@@ -44,12 +44,10 @@ class StaticWeb(Middleware):
             return await self.app(request)
         if request.caller.auth is not None and web_mode is None:
             return await self.app(request)
-        try:
-            account, container, obj = request.split()
-        except BadPath:
+        where = request.container_target()
+        if where is None:
             return await self.app(request)
-        if container is None:
-            return await self.app(request)
+        account, container, obj = where
         site = await info.container_info(self.service, request.environ, account, container)
         if site is None or not (site.meta("web-index") or _true(site.meta("web-listings"))):
             if obj is None and site is not None and _true(web_mode):

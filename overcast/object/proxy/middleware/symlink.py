@@ -20,7 +20,6 @@ from starlette.responses import Response
 from overcast.object.proxy.errors import error
 from overcast.object.proxy.middleware.base import Middleware
 from overcast.object.proxy.request import (
-    BadPath,
     ProxyRequest,
     discard,
     drain,
@@ -43,14 +42,12 @@ class Symlink(Middleware):
         return {"symloop_max": SYMLOOP_MAX, "static_links": True}
 
     async def __call__(self, request: ProxyRequest) -> Response:
-        try:
-            account, container, obj = request.split()
-        except BadPath:
+        where = request.container_target()
+        if where is None:
             return await self.app(request)
-        if container is not None and obj is None and request.method == "GET":
-            return await self.listing(request)
+        account, _, obj = where
         if obj is None:
-            return await self.app(request)
+            return await (self.listing(request) if request.method == "GET" else self.app(request))
         if request.method == "PUT" and "x-symlink-target" in request.headers:
             return await self.make(request, account)
         if request.method in ("GET", "HEAD"):

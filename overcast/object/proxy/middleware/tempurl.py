@@ -23,7 +23,7 @@ from starlette.responses import Response
 from overcast.object.proxy import info
 from overcast.object.proxy.middleware.base import Middleware
 from overcast.object.proxy.middleware.signing import DIGESTS, keys_of, valid
-from overcast.object.proxy.request import BadPath, ProxyRequest
+from overcast.object.proxy.request import ProxyRequest
 
 METHODS = ("GET", "HEAD", "PUT", "POST", "DELETE")
 INCOMING_REMOVE = ("x-timestamp",)
@@ -77,12 +77,10 @@ class TempUrl(Middleware):
         query = request.query
         if "temp_url_sig" not in query and "temp_url_expires" not in query:
             return await self.app(request)
-        try:
-            account, container, obj = request.split()
-        except BadPath:
-            return invalid()
-        if container is None or obj is None or request.method not in METHODS:
-            return invalid(account)
+        where = request.object_target()
+        if where is None or request.method not in METHODS:
+            return invalid(where[0] if where else "unknown")
+        account, container, obj = where
         if not await self.signed(request, account, container, obj):
             return invalid(account)
         request.authorized = True

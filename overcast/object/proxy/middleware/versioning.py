@@ -21,7 +21,6 @@ from overcast.object.proxy.errors import error
 from overcast.object.proxy.info import ContainerInfo
 from overcast.object.proxy.middleware.base import Middleware
 from overcast.object.proxy.request import (
-    BadPath,
     ProxyRequest,
     chunks,
     discard,
@@ -44,12 +43,10 @@ class Versioning(Middleware):
     name = "versioned_writes"
 
     async def __call__(self, request: ProxyRequest) -> Response:
-        try:
-            account, container, obj = request.split()
-        except BadPath:
+        where = request.container_target()
+        if where is None:
             return await self.app(request)
-        if container is None:
-            return await self.app(request)
+        account, container, obj = where
         if obj is None:
             if request.method in ("PUT", "POST"):
                 return await self.settings(request)
