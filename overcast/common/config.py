@@ -286,6 +286,8 @@ class ObjectSettings(_Section):
     """Seconds between the object replicator's passes over this node's partitions."""
     updater_interval: float = Field(default=5.0, gt=0)
     """Seconds between retries of container updates waiting in ``async_pending``."""
+    expirer_interval: float = Field(default=300.0, gt=0)
+    """Seconds between the object expirer's passes (expired objects are hidden meanwhile)."""
     auditor_interval: float = Field(default=3600.0, gt=0)
     """Seconds between the object auditor's passes (each reads every object back)."""
 

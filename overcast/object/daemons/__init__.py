@@ -1,5 +1,5 @@
 """A storage node's background work, run as one engine beside its servers: the
-object replicator, auditor and updater, and the container sync daemon, each in
+object replicator, auditor, updater and expirer, and the container sync daemon, each in
 its own loop at its own interval (``[object] *_interval``).
 """
 
@@ -17,6 +17,7 @@ from overcast.common.config import Settings
 from overcast.object.bootstrap import layout, load_rings
 from overcast.object.daemons.auditor import ObjectAuditor
 from overcast.object.daemons.container_sync import ContainerSyncDaemon
+from overcast.object.daemons.expirer import ObjectExpirer
 from overcast.object.daemons.replicator import ObjectReplicator
 from overcast.object.daemons.updater import ObjectUpdater
 
@@ -41,6 +42,10 @@ class NodeDaemons:
             "auditor": (
                 conf.auditor_interval,
                 ObjectAuditor(devices, [p.index for p in conf.policies]).run_once,
+            ),
+            "expirer": (
+                conf.expirer_interval,
+                ObjectExpirer(settings, devices, rings, self.client).run_once,
             ),
             "container-sync": (
                 conf.sync_interval,

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 
 from overcast.object.bootstrap import layout, load_rings
 from overcast.object.daemons.auditor import ObjectAuditor
+from overcast.object.daemons.expirer import ObjectExpirer
 from overcast.object.daemons.replicator import ObjectReplicator
 from overcast.object.daemons.updater import ObjectUpdater
 from overcast.object.storage.diskfile import DiskFile, path_hash
@@ -97,3 +99,20 @@ async def test_a_missed_container_update_is_delivered_later(me: Api, swift: Swif
     assert (await updater.run_once()).sent == 1
     assert (await swift.peers.head(url)).headers["x-container-object-count"] == "1"
     assert not list(swift.devices.glob("*/async_pending/*.json"))
+
+
+async def test_expired_objects_are_reaped(me: Api, swift: Swift) -> None:
+    base = account(me)
+    await me.put(f"{base}/exp")
+    await me.put(f"{base}/exp/keep", content=b"k")
+    await me.put(f"{base}/exp/soon", content=b"s", headers={"X-Delete-After": "1"})
+    files = replicas(swift, me, "exp", "soon")
+    expirer = ObjectExpirer(swift.settings, swift.devices, load_rings(swift.settings), swift.peers)
+    assert (await expirer.run_once()).expired == 0
+    await asyncio.sleep(1.1)
+    assert (await me.get(f"{base}/exp/soon")).status_code == 404  # hidden at once
+    stats = await expirer.run_once()
+    assert stats.expired == 3 and stats.failures == 0  # each replica reaps its own copy
+    assert all([ext for _, ext, _ in f.files()] == [".ts"] for f in files)
+    assert (await me.get(f"{base}/exp?format=json")).json()[0]["name"] == "keep"
+    assert len((await me.get(f"{base}/exp?format=json")).json()) == 1
