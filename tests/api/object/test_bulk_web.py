@@ -80,3 +80,29 @@ async def test_static_web_serves_anonymous_readers(me: Api, swift: Swift) -> Non
     assert (await me.get(f"{base}/www")).text.splitlines()[0] == "404err.html"
     web_mode = await me.get(f"{base}/www/", headers={"X-Web-Mode": "true"})
     assert web_mode.content == b"home"
+
+
+async def test_cors_follows_the_container_settings(me: Api, swift: Swift) -> None:
+    base = account(me)
+    browser = swift.anonymous()
+    allow = {
+        "X-Container-Meta-Access-Control-Allow-Origin": "https://app.example",
+        "X-Container-Meta-Access-Control-Max-Age": "600",
+        "X-Container-Read": ".r:*",
+    }
+    await me.put(f"{base}/cors", headers=allow)
+    await me.put(f"{base}/cors/o", content=b"x", headers={"X-Object-Meta-Tag": "t"})
+    ask = {"Origin": "https://app.example", "Access-Control-Request-Method": "GET",
+           "Access-Control-Request-Headers": "x-auth-token"}  # fmt: skip
+    ok = await browser.request("OPTIONS", f"{base}/cors/o", headers=ask)
+    assert ok.status_code == 200
+    assert ok.headers["access-control-allow-origin"] == "https://app.example"
+    assert ok.headers["access-control-max-age"] == "600"
+    assert ok.headers["access-control-allow-headers"] == "x-auth-token"
+    other = {**ask, "Origin": "https://evil.example"}
+    assert (await browser.request("OPTIONS", f"{base}/cors/o", headers=other)).status_code == 401
+    got = await browser.get(f"{base}/cors/o", headers={"Origin": "https://app.example"})
+    assert got.headers["access-control-allow-origin"] == "https://app.example"
+    assert "x-object-meta-tag" in got.headers["access-control-expose-headers"]
+    plain = await browser.get(f"{base}/cors/o", headers={"Origin": "https://evil.example"})
+    assert "access-control-allow-origin" not in plain.headers

@@ -14,6 +14,7 @@ from overcast.object.proxy.middleware.base import Middleware
 from overcast.object.proxy.middleware.bulk import Bulk
 from overcast.object.proxy.middleware.container_sync import ContainerSync
 from overcast.object.proxy.middleware.copy import Copy
+from overcast.object.proxy.middleware.cors import Cors
 from overcast.object.proxy.middleware.dlo import Dlo
 from overcast.object.proxy.middleware.endpoints import Crossdomain, Healthcheck
 from overcast.object.proxy.middleware.formpost import FormPost
@@ -28,6 +29,7 @@ from overcast.object.proxy.service import ObjectService
 
 PIPELINE: tuple[type[Middleware], ...] = (
     Healthcheck,
+    Cors,
     ContainerSync,
     Bulk,
     TempUrl,
