@@ -276,6 +276,12 @@ class ObjectSettings(_Section):
         StoragePolicy(index=1, name="silver"),
     )
     node_timeout: float = Field(default=10, gt=0)
+    account_ratelimit: float = Field(default=0.0, ge=0)
+    """Container PUTs and DELETEs per second per account, per proxy (0: no limit)."""
+    container_ratelimit: float = Field(default=0.0, ge=0)
+    """Object PUTs and DELETEs per second per container, per proxy (0: no limit)."""
+    ratelimit_max_sleep: float = Field(default=60.0, ge=0)
+    """A request that would wait longer than this for its turn is refused (498)."""
     sync_realms: dict[str, SyncRealm] = Field(default_factory=dict)
     """Container sync realms, named in ``X-Container-Sync-To: //<realm>/<cluster>/...``."""
     sync_hosts: tuple[str, ...] = ("127.0.0.1", "localhost", "::1")

@@ -19,6 +19,7 @@ from overcast.object.proxy.middleware.dlo import Dlo
 from overcast.object.proxy.middleware.endpoints import Crossdomain, Healthcheck
 from overcast.object.proxy.middleware.formpost import FormPost
 from overcast.object.proxy.middleware.quotas import AccountQuotas, ContainerQuotas
+from overcast.object.proxy.middleware.ratelimit import Ratelimit
 from overcast.object.proxy.middleware.slo import Slo
 from overcast.object.proxy.middleware.staticweb import StaticWeb
 from overcast.object.proxy.middleware.symlink import Symlink
@@ -33,6 +34,7 @@ PIPELINE: tuple[type[Middleware], ...] = (
     ContainerSync,
     Bulk,
     TempUrl,
+    Ratelimit,
     Crossdomain,
     FormPost,
     StaticWeb,
