@@ -23,9 +23,8 @@ from urllib.parse import quote
 import anyio
 import httpx
 
-from overcast.common.config import Settings
 from overcast.object import sync
-from overcast.object.bootstrap import Rings
+from overcast.object.daemons.common import NodeDaemon
 from overcast.object.node.common import title
 from overcast.object.proxy.backend import node_path
 from overcast.object.ring.devices import Device
@@ -70,16 +69,7 @@ def container_databases(devices: Path) -> Iterator[tuple[str, Path]]:
         yield from ((device.name, path) for path in sorted(device.glob("containers/*/*/*/*.db")))
 
 
-class ContainerSyncDaemon:
-    def __init__(
-        self, settings: Settings, devices: Path, rings: Rings, client: httpx.AsyncClient
-    ) -> None:
-        self.settings = settings
-        self.devices = devices
-        self.rings = rings
-        self.client = client
-        self.timeout = settings.object.node_timeout
-
+class ContainerSyncDaemon(NodeDaemon):
     async def run_once(self) -> SyncStats:
         stats = SyncStats()
         if not self.devices.exists():

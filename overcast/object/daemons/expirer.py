@@ -11,15 +11,13 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from urllib.parse import quote
 
 import anyio
 import httpx
 
-from overcast.common.config import Settings
-from overcast.object.bootstrap import Rings
 from overcast.object.daemons.auditor import object_files
+from overcast.object.daemons.common import NodeDaemon
 from overcast.object.storage.diskfile import DiskFile, DiskFileError
 from overcast.object.timestamps import Timestamp
 
@@ -46,18 +44,7 @@ def _expiry(df: DiskFile) -> tuple[int, str] | None:
     return int(at), name
 
 
-class ObjectExpirer:
-    def __init__(
-        self, settings: Settings, devices: Path, rings: Rings, client: httpx.AsyncClient
-    ) -> None:
-        conf = settings.object
-        self.devices = devices
-        self.rings = rings
-        self.client = client
-        self.timeout = conf.node_timeout
-        self.policies = [p.index for p in conf.policies]
-        self.object_server = f"{conf.node_ip}:{conf.object_port}"
-
+class ObjectExpirer(NodeDaemon):
     async def run_once(self) -> ExpirerStats:
         stats = ExpirerStats()
         if not self.devices.exists():

@@ -26,8 +26,7 @@ from urllib.parse import quote
 import anyio
 import httpx
 
-from overcast.common.config import Settings
-from overcast.object.bootstrap import Rings
+from overcast.object.daemons.common import NodeDaemon
 from overcast.object.ring.devices import Device
 from overcast.object.storage.diskfile import (
     DiskFile,
@@ -53,17 +52,7 @@ class ReplicationStats:
     handoffs_removed: int = 0
 
 
-class ObjectReplicator:
-    def __init__(
-        self, settings: Settings, devices: Path, rings: Rings, client: httpx.AsyncClient
-    ) -> None:
-        conf = settings.object
-        self.devices = devices
-        self.rings = rings
-        self.client = client
-        self.timeout = conf.node_timeout
-        self.here = (conf.node_ip, conf.object_port)
-
+class ObjectReplicator(NodeDaemon):
     async def run_once(self) -> ReplicationStats:
         stats = ReplicationStats()
         if not self.devices.exists():
@@ -79,7 +68,7 @@ class ObjectReplicator:
         return stats
 
     def mine(self, node: Device, device: str) -> bool:
-        return (node.ip, node.port, node.device) == (*self.here, device)
+        return (f"{node.ip}:{node.port}", node.device) == (self.object_server, device)
 
     async def replicate(self, device: str, policy: int, part: int, stats: ReplicationStats) -> None:
         """Push one partition of ``device`` to its other replicas."""
