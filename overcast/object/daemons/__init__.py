@@ -1,5 +1,5 @@
 """A storage node's background work, run as one engine beside its servers: the
-object replicator, auditor, updater and expirer, and the container sync daemon, each in
+object and database replicators, the auditor, updater and expirer, and container sync, each in
 its own loop at its own interval (``[object] *_interval``).
 """
 
@@ -17,6 +17,7 @@ from overcast.common.config import Settings
 from overcast.object.bootstrap import layout, load_rings
 from overcast.object.daemons.auditor import ObjectAuditor
 from overcast.object.daemons.container_sync import ContainerSyncDaemon
+from overcast.object.daemons.db_replicator import DatabaseReplicator
 from overcast.object.daemons.expirer import ObjectExpirer
 from overcast.object.daemons.replicator import ObjectReplicator
 from overcast.object.daemons.updater import ObjectUpdater
@@ -34,6 +35,10 @@ class NodeDaemons:
             "replicator": (
                 conf.replicator_interval,
                 ObjectReplicator(settings, devices, rings, self.client).run_once,
+            ),
+            "db-replicator": (
+                conf.replicator_interval,
+                DatabaseReplicator(settings, devices, rings, self.client).run_once,
             ),
             "updater": (
                 conf.updater_interval,

@@ -30,6 +30,7 @@ from overcast.object.storage.databases import (
     DatabaseGone,
     Row,
     Subdir,
+    row_from_json,
 )
 from overcast.object.timestamps import Timestamp
 
@@ -141,6 +142,24 @@ class DatabaseServer:
             reverse=params.get("reverse", "").lower() in ("1", "true", "yes", "on"),
         )
 
+    async def replicate(self, request: Request, target: Target) -> Response:
+        """``REPLICATE``: take in another replica's record and rows (a JSON body, which may
+        be empty), then answer this replica's digest, for the sender to compare."""
+        db = self.database(target)
+        body = await request.body()
+        if body:
+            try:
+                sent = json.loads(body)
+                rows = [row_from_json(row) for row in sent.get("rows", [])]
+                state = sent["state"]
+                await anyio.to_thread.run_sync(db.absorb, state, rows)
+            except (ValueError, KeyError, TypeError, AttributeError) as exc:
+                return plain(400, f"Invalid replication body: {exc}")
+        if not db.exists():
+            return plain(404)
+        digest = await anyio.to_thread.run_sync(db.digest)
+        return Response(json.dumps(digest), media_type="application/json")
+
     async def post(self, request: Request, target: Target) -> Response:
         timestamp = timestamp_of(request)
         db = self.database(target)
@@ -178,6 +197,8 @@ class ContainerServer(DatabaseServer):
         if target.obj is not None:
             return await self.object_row(request, target)
         method = request.method
+        if method == "REPLICATE":
+            return await self.replicate(request, target)
         if method == "PUT":
             return await self.put(request, target)
         if method in ("GET", "HEAD"):
@@ -331,6 +352,8 @@ class AccountServer(DatabaseServer):
         if target.container is not None:
             return await self.container_report(request, target)
         method = request.method
+        if method == "REPLICATE":
+            return await self.replicate(request, target)
         if method == "PUT":
             timestamp = timestamp_of(request)
             db = self.database(target)

@@ -11,6 +11,7 @@ These calls are synchronous (a storage node runs them in threads).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 import uuid
@@ -39,6 +40,10 @@ CREATE TABLE IF NOT EXISTS item (
     extra TEXT NOT NULL DEFAULT '{}'       -- containers: put/delete timestamps
 ) WITHOUT ROWID;
 """
+
+
+REPLICATED_INFO = ("account", "container", "policy")
+"""What a new replica takes from the one it is made from (besides its times and metadata)."""
 
 
 class DatabaseGone(Exception):
@@ -211,6 +216,43 @@ class Database:
             ).fetchall()
         return [_row(values) for values in found]
 
+    # -- replication ------------------------------------------------------------------
+
+    def digest(self) -> dict[str, Any]:
+        """What two replicas compare: the row count and a hash of every row's name and time."""
+        digest = hashlib.md5(usedforsecurity=False)
+        count = 0
+        with self._connect() as conn:
+            for name, timestamp in conn.execute("SELECT name, timestamp FROM item ORDER BY name"):
+                digest.update(f"{name}\t{timestamp}\n".encode())
+                count += 1
+        return {"count": count, "digest": digest.hexdigest()}
+
+    def rows_after(self, name: str, limit: int = 1000) -> list[Row]:
+        """Rows (deleted ones too) whose names sort after ``name``: a replica's batch."""
+        with self._connect() as conn:
+            found = conn.execute(
+                "SELECT name, timestamp, deleted, size, count, content_type, etag, policy, extra "
+                "FROM item WHERE name > ? ORDER BY name LIMIT ?",
+                (name, limit),
+            ).fetchall()
+        return [_row(values) for values in found]
+
+    def state(self) -> dict[str, Any]:
+        """The database's own record (times, names, policy, metadata with its times)."""
+        with self._connect() as conn:
+            return self._info(conn)
+
+    def absorb(self, state: dict[str, Any], rows: list[Row]) -> None:
+        """Take in another replica's record and rows: the newest of everything wins."""
+        kept = {k: v for k, v in state.items() if k in REPLICATED_INFO}
+        self.initialize(Timestamp.parse(state["put_timestamp"]), **kept)
+        self.mark_deleted(Timestamp.parse(state["delete_timestamp"]))
+        metadata = json.loads(state.get("metadata", "{}"))
+        self.update_metadata({k: (v, Timestamp.parse(t)) for k, (v, t) in metadata.items()})
+        if rows:
+            self.merge(rows)
+
     def listing(
         self,
         *,
@@ -355,6 +397,35 @@ class AccountDatabase(Database):
             "delete_timestamp": delete_timestamp.internal,
         }
         self.merge([Row(name, newest, deleted, bytes_used, object_count, "", "", policy, extra)])
+
+
+def row_to_json(row: Row) -> dict[str, Any]:
+    return {
+        "name": row.name,
+        "timestamp": row.timestamp.internal,
+        "deleted": row.deleted,
+        "size": row.size,
+        "count": row.count,
+        "content_type": row.content_type,
+        "etag": row.etag,
+        "policy": row.policy,
+        "extra": row.extra or {},
+    }
+
+
+def row_from_json(data: dict[str, Any]) -> Row:
+    """:raises KeyError, ValueError: when ``data`` is not a row."""
+    return Row(
+        str(data["name"]),
+        Timestamp.parse(data["timestamp"]),
+        bool(data["deleted"]),
+        int(data["size"]),
+        int(data["count"]),
+        str(data["content_type"]),
+        str(data["etag"]),
+        int(data["policy"]),
+        dict(data["extra"]),
+    )
 
 
 def _live(info: dict[str, Any]) -> bool:

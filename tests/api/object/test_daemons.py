@@ -7,6 +7,7 @@ import shutil
 
 from overcast.object.bootstrap import layout, load_rings
 from overcast.object.daemons.auditor import ObjectAuditor
+from overcast.object.daemons.db_replicator import DatabaseReplicator
 from overcast.object.daemons.expirer import ObjectExpirer
 from overcast.object.daemons.replicator import ObjectReplicator
 from overcast.object.daemons.updater import ObjectUpdater
@@ -116,3 +117,45 @@ async def test_expired_objects_are_reaped(me: Api, swift: Swift) -> None:
     assert all([ext for _, ext, _ in f.files()] == [".ts"] for f in files)
     assert (await me.get(f"{base}/exp?format=json")).json()[0]["name"] == "keep"
     assert len((await me.get(f"{base}/exp?format=json")).json()) == 1
+
+
+async def test_container_replicas_converge(me: Api, swift: Swift) -> None:
+    base = account(me)
+    acct = f"AUTH_{me.project_id}"
+    part, nodes = load_rings(swift.settings).container.get_nodes(acct, "conv")
+    missed = f"{nodes[2].ip}:{nodes[2].port}/{nodes[2].device}"
+    swift.hosts.down.add(missed)  # the third container replica misses the container's birth
+    try:
+        assert (await me.put(f"{base}/conv", headers={"X-Container-Meta-A": "1"})).is_success
+        assert (await me.put(f"{base}/conv/o", content=b"x")).status_code == 201
+    finally:
+        swift.hosts.down.discard(missed)
+    for pending in swift.devices.glob("*/async_pending/*.json"):
+        pending.unlink()  # only the database replicator may repair it
+    url = f"http://{missed.split('/', maxsplit=1)[0]}/{nodes[2].device}/{part}/{acct}/conv"
+    assert (await swift.peers.head(url)).status_code == 404
+
+    replicator = DatabaseReplicator(
+        swift.settings, swift.devices, load_rings(swift.settings), swift.peers
+    )
+    stats = await replicator.run_once()
+    assert stats.rows_sent >= 1 and stats.failures == 0
+    repaired = await swift.peers.head(url)
+    assert repaired.status_code == 204
+    assert repaired.headers["x-container-object-count"] == "1"
+    assert repaired.headers["x-container-meta-a"] == "1"
+    again = await replicator.run_once()
+    assert again.rows_sent == 0  # every replica agrees
+
+
+async def test_replicate_refuses_a_bad_body(me: Api, swift: Swift) -> None:
+    base = account(me)
+    acct = f"AUTH_{me.project_id}"
+    await me.put(f"{base}/bad-rep")
+    part, nodes = load_rings(swift.settings).container.get_nodes(acct, "bad-rep")
+    url = f"http://{nodes[0].ip}:{nodes[0].port}/{nodes[0].device}/{part}/{acct}/bad-rep"
+    for body in (b"not json", b'{"rows": []}', b'{"state": {}, "rows": [{"name": "x"}]}'):
+        refused = await swift.peers.request("REPLICATE", url, content=body)
+        assert refused.status_code == 400, body
+    digest = (await swift.peers.request("REPLICATE", url)).json()
+    assert digest["count"] == 0
