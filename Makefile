@@ -6,7 +6,7 @@ DATA_DIR ?= data
 SERVICES ?=
 STAMP    := $(VENV)/.installed-stamp
 
-.PHONY: install up test test-fast lint tempest bench bench-nova clean
+.PHONY: install up test test-fast lint tempest bench bench-nova bench-swift clean
 
 $(STAMP): pyproject.toml scripts/install-debian-packages.sh
 	scripts/install-debian-packages.sh
@@ -45,6 +45,11 @@ bench: install
 	$(BIN)/python bench/image.py
 	$(BIN)/python bench/scheduler.py
 	$(BIN)/python bench/compute.py
+	$(BIN)/python bench/object.py
+
+## The object storage benchmark against the real Swift too (installs and starts it).
+bench-swift: install
+	$(BIN)/python bench/object.py --swift
 
 ## The compute benchmark against the real Nova too (installs and starts it: slow).
 bench-nova: install
