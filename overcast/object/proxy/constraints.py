@@ -75,9 +75,3 @@ def check_object_name(name: str, limits: Limits) -> None:
     if len(name.encode()) > limits.max_object_name_length:
         raise Invalid(f"Object name length of {len(name)} longer than "
                       f"{limits.max_object_name_length}")  # fmt: skip
-
-
-def check_utf8(*names: str) -> None:
-    for name in names:
-        if "\x00" in name:
-            raise Invalid("Invalid UTF8 or contains NULL")

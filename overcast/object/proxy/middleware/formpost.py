@@ -38,9 +38,6 @@ class FormError(Exception):
 class FormPost(Middleware):
     name = "formpost"
 
-    def info(self) -> dict[str, Any]:
-        return {}
-
     async def __call__(self, request: ProxyRequest) -> Response:
         media = request.headers.get("content-type", "")
         if request.method != "POST" or not media.lower().startswith("multipart/form-data"):

@@ -16,7 +16,6 @@ pass a limit by a little — as in Swift.
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from starlette.responses import Response
 
@@ -146,9 +145,6 @@ class AccountQuotas(Middleware):
             ),
         ]
         return error(413, OVER) if _over(limits) else None
-
-    def info(self) -> dict[str, Any]:
-        return {}
 
 
 def _over(limits: list[tuple[str | None, int]]) -> bool:
