@@ -12,7 +12,6 @@ object servers and streamed there.
 from __future__ import annotations
 
 import hashlib
-import itertools
 import logging
 import time
 from collections.abc import Iterator
@@ -27,8 +26,6 @@ from overcast.object import sync
 from overcast.object.daemons.common import NodeDaemon
 from overcast.object.node.common import title
 from overcast.object.proxy.backend import node_path
-from overcast.object.ring.devices import Device
-from overcast.object.ring.ring import Ring
 from overcast.object.storage.databases import ContainerDatabase, DatabaseGone, Row
 from overcast.object.timestamps import Timestamp
 
@@ -174,9 +171,9 @@ class ContainerSyncDaemon(NodeDaemon):
         """The object as of ``row`` (or newer) from a replica that has it, streaming."""
         ring = self.rings.objects.get(where.policy) or self.rings.objects[0]
         names = (where.account, where.container, row.name)
-        part, nodes = ring.get_nodes(*names)
+        part = ring.get_part(*names)
         headers = {"X-Backend-Storage-Policy-Index": str(where.policy)}
-        for node in _with_handoffs(nodes, ring, part):
+        for node in ring.read_order(part):
             url = node_path(node, part, *names)
             try:
                 request = self.client.build_request(
@@ -195,8 +192,3 @@ class ContainerSyncDaemon(NodeDaemon):
 def _owner(name: str, replicas: int) -> int:
     """Which replica sends a row first."""
     return int(hashlib.md5(name.encode(), usedforsecurity=False).hexdigest(), 16) % replicas
-
-
-def _with_handoffs(nodes: list[Device], ring: Ring, part: int) -> Iterator[Device]:
-    """The primaries, then as many handoffs (worked out only if the primaries fail)."""
-    return itertools.chain(nodes, itertools.islice(ring.handoffs(part), len(nodes)))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import time
 from email.utils import formatdate
 
@@ -122,14 +121,13 @@ async def put_object(call: Call, info: ContainerInfo) -> Response:
 async def get_object(call: Call, info: ContainerInfo) -> Response:
     """GET or HEAD: the first replica that has the object answers, streamed through."""
     ring = call.service.object_rings[info.policy.index]
-    part, nodes = ring.get_nodes(call.account, call.container, call.obj)
     names = call.names()
+    part = ring.get_part(*names)
     asked = {k: v for k, v in call.request.headers.items() if k in READ_HEADERS}
     asked["X-Backend-Storage-Policy-Index"] = str(info.policy.index)
     method = call.request.method
     last: httpx.Response | None = None
-    # handoffs (as many as there are primaries) are worked out only if the primaries fail
-    for node in itertools.chain(nodes, itertools.islice(ring.handoffs(part), len(nodes))):
+    for node in ring.read_order(part):
         url = node_path(node, part, *names)
         try:
             request = call.service.client.build_request(method, url, headers=asked)

@@ -10,6 +10,7 @@ seconds), so a rebalance reaches running servers without a restart.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 import time
 from array import array
@@ -96,6 +97,12 @@ class Ring:
     ) -> tuple[int, list[Device]]:
         part = self.get_part(account, container, obj)
         return part, self.primaries(part)
+
+    def read_order(self, part: int) -> Iterator[Device]:
+        """Where a read looks: the primaries, then as many handoffs (worked out only when
+        the primaries fail), where writes went while primaries were down."""
+        primaries = self.primaries(part)
+        return itertools.chain(primaries, itertools.islice(self.handoffs(part), len(primaries)))
 
     def handoffs(self, part: int) -> Iterator[Device]:
         """Devices other than the primaries, for when some of those are down.

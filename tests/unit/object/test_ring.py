@@ -150,6 +150,7 @@ def test_the_runtime_ring_finds_primaries_and_handoffs(tmp_path: Path) -> None:
     assert len(handoffs) == len(ring.devs) - 3
     assert not {h.id for h in handoffs} & {n.id for n in nodes}
     assert handoffs[0].zone not in {n.zone for n in nodes}  # the unused zone first
+    assert list(runtime.read_order(part)) == [*nodes, *handoffs[:3]]  # as many handoffs
     salted = Ring(tmp_path / "object.ring.gz", hash_prefix="other")
     parts = {runtime.get_part("AUTH_a", "c", f"o{i}") for i in range(200)}
     assert len(parts) > 100  # objects spread over partitions
