@@ -158,7 +158,9 @@ class ObjectServer:
             request.headers, named.get(etag_at, etag), last_modified, reading=reading
         )
         if status is not None:
-            keep = {k: v for k, v in headers.items() if k in ("ETag", "Last-Modified")}
+            # what the proxy needs to tell a large object's answer from its manifest's
+            shown = {"etag", "last-modified", "x-object-manifest", "x-static-large-object", etag_at}
+            keep = {k: v for k, v in headers.items() if k.lower() in shown}
             return Response(status_code=status, headers=keep)
         size = found.size
         asked = request.headers.get("range")

@@ -58,15 +58,20 @@ class Dlo(Middleware):
             or request.query.get("multipart-manifest") == "get"
         ):
             return await self.app(request)
-        asked = {k: request.headers[k] for k in list(request.headers) if k.startswith("if-")}
-        for name in asked:  # the manifest's own ETag is not the object's: decided below
-            del request.headers[name]
+        asked = {k: v for k, v in request.headers.items() if k.startswith("if-")}
         response = await self.app(read_request(request))
-        manifest = response.headers.get("x-object-manifest")
-        if response.status_code != 200:
+        if "x-object-manifest" not in response.headers:
             return response
-        if manifest is None:
-            return await _conditional(request, response, asked)
+        if response.status_code in (304, 412):
+            # the node judged the manifest's own ETag: read it unconditionally, and judge the
+            # object's (its segments') below
+            await discard(response)
+            for name in asked:
+                del request.headers[name]
+            response = await self.app(request)
+        manifest = response.headers.get("x-object-manifest")
+        if manifest is None or response.status_code != 200:
+            return response
         await discard(response)
         segment_container, _, prefix = unquote(manifest).partition("/")
         try:
@@ -121,25 +126,6 @@ class Dlo(Middleware):
             if len(found) > MAX_SEGMENTS:
                 raise TooLarge(f"more than {MAX_SEGMENTS} segments")
             marker = page[-1]["name"]
-
-
-async def _conditional(
-    request: ProxyRequest, response: Response, asked: dict[str, str]
-) -> Response:
-    """A plain object's answer to the conditions this middleware held back from its node
-    (a static large object's are on its whole ETag, which its manifest keeps)."""
-    if not asked:
-        return response
-    etag_at = request.headers.get("x-backend-etag-is-at", "").lower()
-    etag = response.headers.get(etag_at) or response.headers.get("etag", "").strip('"')
-    last_modified = _seconds(response.headers.get("last-modified"))
-    status = conditions.evaluate(asked, etag, last_modified, reading=True)
-    if status is None:
-        return response
-    await discard(response)
-    shown = ("etag", "last-modified", "x-static-large-object", etag_at)
-    kept = {k: v for k, v in response.headers.items() if k in shown}
-    return Response(status_code=status, headers=kept)
 
 
 def _seconds(value: str | None) -> float:
