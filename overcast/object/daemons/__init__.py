@@ -16,6 +16,7 @@ import httpx
 from overcast.common.config import Settings
 from overcast.object.bootstrap import layout, load_rings
 from overcast.object.daemons.auditor import ObjectAuditor
+from overcast.object.daemons.common import NodeDaemon
 from overcast.object.daemons.container_sync import ContainerSyncDaemon
 from overcast.object.daemons.db_replicator import DatabaseReplicator
 from overcast.object.daemons.expirer import ObjectExpirer
@@ -23,6 +24,15 @@ from overcast.object.daemons.replicator import ObjectReplicator
 from overcast.object.daemons.updater import ObjectUpdater
 
 LOG = logging.getLogger(__name__)
+LOOPS: dict[str, tuple[str, type[NodeDaemon]]] = {
+    "replicator": ("replicator_interval", ObjectReplicator),
+    "db-replicator": ("replicator_interval", DatabaseReplicator),
+    "updater": ("updater_interval", ObjectUpdater),
+    "auditor": ("auditor_interval", ObjectAuditor),
+    "expirer": ("expirer_interval", ObjectExpirer),
+    "container-sync": ("sync_interval", ContainerSyncDaemon),
+}
+"""Each daemon, with the ``[object]`` setting of its interval."""
 
 
 class NodeDaemons:
@@ -31,37 +41,15 @@ class NodeDaemons:
         devices = layout(settings).devices
         rings = load_rings(settings)
         self.client = httpx.AsyncClient(limits=httpx.Limits(max_connections=64))
-        self.loops: dict[str, tuple[float, Callable[[], Awaitable[Any]]]] = {
-            "replicator": (
-                conf.replicator_interval,
-                ObjectReplicator(settings, devices, rings, self.client).run_once,
-            ),
-            "db-replicator": (
-                conf.replicator_interval,
-                DatabaseReplicator(settings, devices, rings, self.client).run_once,
-            ),
-            "updater": (
-                conf.updater_interval,
-                ObjectUpdater(devices, self.client, conf.node_timeout).run_once,
-            ),
-            "auditor": (
-                conf.auditor_interval,
-                ObjectAuditor(devices, [p.index for p in conf.policies]).run_once,
-            ),
-            "expirer": (
-                conf.expirer_interval,
-                ObjectExpirer(settings, devices, rings, self.client).run_once,
-            ),
-            "container-sync": (
-                conf.sync_interval,
-                ContainerSyncDaemon(settings, devices, rings, self.client).run_once,
-            ),
+        self.loops = {
+            name: (float(getattr(conf, interval)), kind(settings, devices, rings, self.client))
+            for name, (interval, kind) in LOOPS.items()
         }
         self.tasks: list[asyncio.Task[None]] = []
 
     def start(self) -> None:
-        for name, (interval, run_once) in self.loops.items():
-            self.tasks.append(asyncio.create_task(_every(name, interval, run_once)))
+        for name, (interval, daemon) in self.loops.items():
+            self.tasks.append(asyncio.create_task(_every(name, interval, daemon.run_once)))
 
     async def stop(self) -> None:
         for task in self.tasks:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import anyio
 
+from overcast.object.daemons.common import NodeDaemon
 from overcast.object.storage.diskfile import Corrupt, DiskFile, NotFound, data_dir
 
 LOG = logging.getLogger(__name__)
@@ -66,11 +67,7 @@ def audit(df: DiskFile) -> tuple[int, str | None]:
     return read, None
 
 
-class ObjectAuditor:
-    def __init__(self, devices: Path, policies: list[int]) -> None:
-        self.devices = devices
-        self.policies = policies
-
+class ObjectAuditor(NodeDaemon):
     async def run_once(self) -> AuditStats:
         stats = AuditStats()
         if not self.devices.exists():

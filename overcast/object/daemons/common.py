@@ -4,6 +4,7 @@ and a client to reach the other nodes (and the proxy)."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -24,3 +25,7 @@ class NodeDaemon:
         self.policies = [p.index for p in conf.policies]
         self.object_server = f"{conf.node_ip}:{conf.object_port}"
         """This node's object server, ``ip:port`` as the rings name it."""
+
+    async def run_once(self) -> Any:
+        """One pass over this node's devices; its counts."""
+        raise NotImplementedError

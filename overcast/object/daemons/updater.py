@@ -8,10 +8,11 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
-from pathlib import Path
 
 import anyio
 import httpx
+
+from overcast.object.daemons.common import NodeDaemon
 
 LOG = logging.getLogger(__name__)
 
@@ -22,12 +23,7 @@ class UpdaterStats:
     failed: int = 0
 
 
-class ObjectUpdater:
-    def __init__(self, devices: Path, client: httpx.AsyncClient, timeout: float) -> None:
-        self.devices = devices
-        self.client = client
-        self.timeout = timeout
-
+class ObjectUpdater(NodeDaemon):
     async def run_once(self) -> UpdaterStats:
         stats = UpdaterStats()
         if not self.devices.exists():

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import httpx
 import pytest
@@ -14,7 +15,8 @@ from overcast.cmd.allinone import run_bootstrap
 from overcast.cmd.services import Shared
 from overcast.common.config import Settings
 from overcast.identity.app import make_identity_app
-from overcast.object.bootstrap import prepare
+from overcast.object.bootstrap import load_rings, prepare
+from overcast.object.daemons.common import NodeDaemon
 from overcast.object.node.app import make_node_apps
 from overcast.object.node.common import NodeConfig
 from overcast.object.proxy.app import make_object_app
@@ -41,6 +43,7 @@ class Hosts(httpx.AsyncBaseTransport):
         return await transport.handle_async_request(request)
 
 
+D = TypeVar("D", bound=NodeDaemon)
 IDENTITY = "http://identity.test"
 SYNC_REALM = "realm1"
 SWIFT = "http://swift.test"
@@ -65,6 +68,10 @@ class Swift:
 
     def anonymous(self) -> Api:
         return Api(self.proxy)
+
+    def daemon(self, kind: type[D]) -> D:
+        """One of the storage node's daemons, reaching the nodes and the proxy in process."""
+        return kind(self.settings, self.devices, load_rings(self.settings), self.peers)
 
 
 @pytest.fixture(scope="module")

@@ -2,16 +2,9 @@
 
 from __future__ import annotations
 
-from overcast.object.bootstrap import load_rings
 from overcast.object.daemons.container_sync import ContainerSyncDaemon
 from tests.api.identity.conftest import Api
 from tests.api.object.conftest import SYNC_REALM, Swift, account
-
-
-def daemon(swift: Swift) -> ContainerSyncDaemon:
-    return ContainerSyncDaemon(
-        swift.settings, swift.devices, load_rings(swift.settings), swift.peers
-    )
 
 
 async def test_objects_and_deletes_reach_the_other_container(me: Api, swift: Swift) -> None:
@@ -26,7 +19,7 @@ async def test_objects_and_deletes_reach_the_other_container(me: Api, swift: Swi
     await me.put(f"{source}/b", content=b"beta")
     await me.put(f"{source}/gone", content=b"x")
 
-    stats = await daemon(swift).run_once()
+    stats = await swift.daemon(ContainerSyncDaemon).run_once()
     assert stats.puts == 3 and stats.failures == 0
     got = await other.get(f"{dest}/a")
     assert got.content == b"alpha" and got.headers["x-object-meta-colour"] == "red"
@@ -35,11 +28,11 @@ async def test_objects_and_deletes_reach_the_other_container(me: Api, swift: Swi
 
     await me.delete(f"{source}/gone")
     await me.put(f"{source}/b", content=b"beta 2")
-    stats = await daemon(swift).run_once()
+    stats = await swift.daemon(ContainerSyncDaemon).run_once()
     assert (stats.puts, stats.deletes) == (1, 1)
     assert (await other.get(f"{dest}/gone")).status_code == 404
     assert (await other.get(f"{dest}/b")).content == b"beta 2"
-    assert (await daemon(swift).run_once()).puts == 0  # nothing new
+    assert (await swift.daemon(ContainerSyncDaemon).run_once()).puts == 0  # nothing new
 
 
 async def test_sync_settings_and_forged_writes_are_refused(me: Api, swift: Swift) -> None:

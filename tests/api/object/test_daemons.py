@@ -25,10 +25,6 @@ def replicas(swift: Swift, api: Api, container: str, obj: str) -> list[DiskFile]
     return [DiskFile(swift.devices / node.device, 0, part, hash_) for node in nodes]
 
 
-def replicator(swift: Swift) -> ObjectReplicator:
-    return ObjectReplicator(swift.settings, swift.devices, load_rings(swift.settings), swift.peers)
-
-
 async def test_a_lost_replica_comes_back(me: Api, swift: Swift) -> None:
     base = account(me)
     await me.put(f"{base}/rep")
@@ -37,13 +33,13 @@ async def test_a_lost_replica_comes_back(me: Api, swift: Swift) -> None:
     files = replicas(swift, me, "rep", "o")
     shutil.rmtree(files[0].path)
 
-    stats = await replicator(swift).run_once()
+    stats = await swift.daemon(ObjectReplicator).run_once()
     assert stats.pushed >= 2 and stats.failures == 0
     restored = files[0].current()
     assert restored.timestamp.normal == made.headers["x-timestamp"]
     assert restored.meta is not None and restored.meta["X-Object-Meta-K"] == "posted"
     assert b"".join(restored.chunks()) == b"precious"
-    again = await replicator(swift).run_once()
+    again = await swift.daemon(ObjectReplicator).run_once()
     assert again.suffixes_differing == 0  # every replica agrees now
 
 
@@ -59,7 +55,7 @@ async def test_a_delete_reaches_a_replica_that_missed_it(me: Api, swift: Swift) 
     for name, data in kept.items():
         (files[2].path / name).write_bytes(data)
 
-    await replicator(swift).run_once()
+    await swift.daemon(ObjectReplicator).run_once()
     assert all(ext == ".ts" for _, ext, _ in files[2].files())
     assert (await me.get(f"{base}/del/o")).status_code == 404
 
@@ -74,12 +70,12 @@ async def test_a_corrupt_object_is_quarantined_then_restored(me: Api, swift: Swi
     raw[0:4] = b"BAD!"  # the body changes, its metadata does not
     data.write_bytes(bytes(raw))
 
-    audited = await ObjectAuditor(swift.devices, [0, 1]).run_once()
+    audited = await swift.daemon(ObjectAuditor).run_once()
     assert audited.quarantined == 1
     assert not files[1].files()
-    await replicator(swift).run_once()
+    await swift.daemon(ObjectReplicator).run_once()
     assert b"".join(files[1].current().chunks()) == b"good bytes"
-    assert (await ObjectAuditor(swift.devices, [0, 1]).run_once()).quarantined == 0
+    assert (await swift.daemon(ObjectAuditor).run_once()).quarantined == 0
 
 
 async def test_a_missed_container_update_is_delivered_later(me: Api, swift: Swift) -> None:
@@ -96,7 +92,7 @@ async def test_a_missed_container_update_is_delivered_later(me: Api, swift: Swif
     url = f"http://{missed.split('/', maxsplit=1)[0]}/{nodes[0].device}/{part}/{acct}/upd"
     assert (await swift.peers.head(url)).headers["x-container-object-count"] == "0"
 
-    updater = ObjectUpdater(swift.devices, swift.peers, timeout=5)
+    updater = swift.daemon(ObjectUpdater)
     assert (await updater.run_once()).sent == 1
     assert (await swift.peers.head(url)).headers["x-container-object-count"] == "1"
     assert not list(swift.devices.glob("*/async_pending/*.json"))
@@ -108,7 +104,7 @@ async def test_expired_objects_are_reaped(me: Api, swift: Swift) -> None:
     await me.put(f"{base}/exp/keep", content=b"k")
     await me.put(f"{base}/exp/soon", content=b"s", headers={"X-Delete-After": "1"})
     files = replicas(swift, me, "exp", "soon")
-    expirer = ObjectExpirer(swift.settings, swift.devices, load_rings(swift.settings), swift.peers)
+    expirer = swift.daemon(ObjectExpirer)
     assert (await expirer.run_once()).expired == 0
     await asyncio.sleep(1.1)
     assert (await me.get(f"{base}/exp/soon")).status_code == 404  # hidden at once
@@ -135,9 +131,7 @@ async def test_container_replicas_converge(me: Api, swift: Swift) -> None:
     url = f"http://{missed.split('/', maxsplit=1)[0]}/{nodes[2].device}/{part}/{acct}/conv"
     assert (await swift.peers.head(url)).status_code == 404
 
-    replicator = DatabaseReplicator(
-        swift.settings, swift.devices, load_rings(swift.settings), swift.peers
-    )
+    replicator = swift.daemon(DatabaseReplicator)
     stats = await replicator.run_once()
     assert stats.rows_sent >= 1 and stats.failures == 0
     repaired = await swift.peers.head(url)
