@@ -40,7 +40,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.functional.cloud import DEMO_PASSWORD, RunningCloud, password_auth, start_cloud
+from tests.functional.cloud import RunningCloud, public_url, start_cloud
 
 RESULTS = Path(__file__).with_name("results")
 ANCHORS = Path(__file__).resolve().parents[2] / "shared" / "anchors"
@@ -168,18 +168,8 @@ def median_of(runs: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def overcast_endpoint(cloud: RunningCloud) -> Endpoint:
-    body = password_auth("demo", DEMO_PASSWORD, "demo")
-    made = httpx.post(f"{cloud.auth_url}/auth/tokens", json=body, timeout=30)
-    made.raise_for_status()
-    token, body = made.headers["x-subject-token"], made.json()["token"]
-    url = next(
-        e["url"]
-        for entry in body["catalog"]
-        if entry["type"] == "object-store"
-        for e in entry["endpoints"]
-        if e["interface"] == "public"
-    )
-    return Endpoint("overcast", url, token)
+    token, body = cloud.token("demo", cloud.demo_password, "demo")
+    return Endpoint("overcast", public_url(body, "object-store"), token)
 
 
 def swift_endpoint() -> Endpoint:
@@ -240,7 +230,7 @@ ROWS = [
     ("4 KiB GET c=64 p50/p99 ms", ("c64", "GET", "p50_ms", "p99_ms")),
     ("256 MiB PUT MB/s", ("large", "put_MBps")),
     ("256 MiB GET MB/s", ("large", "get_MBps")),
-    ("listing of 10,000 ms", ("listing", "listing_ms")),
+    ("listing of {listed:,} ms", ("listing", "listing_ms")),
 ]
 
 
@@ -257,7 +247,8 @@ def pick(found: dict[str, Any], path: tuple[str, ...]) -> str:
 def report(results: dict[str, Any]) -> None:
     ours, theirs = results["overcast"], results.get("swift")
     print(f"\n{'':28}{'Overcast':>16}{'Swift':>16}{'ratio':>9}")
-    for label, path in ROWS:
+    for template, path in ROWS:
+        label = template.format(listed=results["listing_size"])
         mine = pick(ours, path)
         other = pick(theirs, path) if theirs else "-"
         ratio = ""

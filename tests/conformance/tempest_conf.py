@@ -14,7 +14,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.functional.cloud import RunningCloud
+from tests.functional.cloud import RunningCloud, public_url
 
 COMPLIANCE = {
     "lockout_failure_attempts": 2,
@@ -191,13 +191,7 @@ def write(path: Path, cloud: RunningCloud, services: list[str]) -> None:
 def bootable_images(cloud: RunningCloud) -> tuple[str, str]:
     """Two small public raw images for Tempest's servers (``image_ref``, ``image_ref_alt``)."""
     token, body = cloud.admin_token()
-    endpoint = next(
-        e["url"]
-        for entry in body["catalog"]
-        if entry["type"] == "image"
-        for e in entry["endpoints"]
-        if e["interface"] == "public"
-    )
+    endpoint = public_url(body, "image")
     headers = {"X-Auth-Token": token}
     made = []
     for name in ("tempest-image", "tempest-image-alt"):

@@ -39,6 +39,17 @@ def password_auth(user: str, password: str, project: str) -> dict[str, Any]:
     }
 
 
+def public_url(token: dict[str, Any], service_type: str) -> str:
+    """The public endpoint of ``service_type`` in a token's catalog."""
+    return next(
+        endpoint["url"]
+        for entry in token["catalog"]
+        if entry["type"] == service_type
+        for endpoint in entry["endpoints"]
+        if endpoint["interface"] == "public"
+    )
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -70,11 +81,15 @@ class RunningCloud:
         assert self.data_dir is not None
         return self.data_dir / "overcast.log"
 
-    def admin_token(self) -> tuple[str, dict[str, Any]]:
-        body = password_auth("admin", self.admin_password, "admin")
+    def token(self, user: str, password: str, project: str) -> tuple[str, dict[str, Any]]:
+        """A project-scoped token: its id and its body (with the catalog)."""
+        body = password_auth(user, password, project)
         response = httpx.post(f"{self.auth_url}/auth/tokens", json=body, timeout=30)
         response.raise_for_status()
         return response.headers["X-Subject-Token"], response.json()["token"]
+
+    def admin_token(self) -> tuple[str, dict[str, Any]]:
+        return self.token("admin", self.admin_password, "admin")
 
     def catalog_types(self) -> list[str]:
         _, token = self.admin_token()
