@@ -86,9 +86,3 @@ async def account_info(
         )  # fmt: skip
     found: AccountInfo | None = environ[key]
     return found
-
-
-def forget(environ: dict[str, Any], account: str, container: str | None = None) -> None:
-    """Drop what is known of an account or container that this request changed."""
-    environ.pop(f"account_info/{account}" if container is None
-                else f"container_info/{account}/{container}", None)  # fmt: skip

@@ -42,6 +42,8 @@ CREATE TABLE IF NOT EXISTS item (
 """
 
 
+ROW_COLUMNS = "name, timestamp, deleted, size, count, content_type, etag, policy, extra"
+"""An ``item`` row's columns, in the order of :class:`Row`'s fields."""
 REPLICATED_INFO = ("account", "container", "policy")
 """What a new replica takes from the one it is made from (besides its times and metadata)."""
 
@@ -187,8 +189,7 @@ class Database:
                 if old is not None and Timestamp.parse(old[0]) >= row.timestamp:
                     continue
                 conn.execute(
-                    "INSERT INTO item (name, timestamp, deleted, size, count, content_type, "
-                    "etag, policy, extra) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                    f"INSERT INTO item ({ROW_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
                     "ON CONFLICT (name) DO UPDATE SET timestamp = excluded.timestamp, "
                     "deleted = excluded.deleted, size = excluded.size, count = excluded.count, "
                     "content_type = excluded.content_type, etag = excluded.etag, "
@@ -208,13 +209,12 @@ class Database:
 
     def rows_since(self, timestamp: Timestamp, limit: int = 1000) -> list[Row]:
         """Rows changed after ``timestamp`` (deleted ones too), oldest first: for replication."""
+        return self._rows("timestamp > ? ORDER BY timestamp LIMIT ?", timestamp.internal, limit)
+
+    def _rows(self, condition: str, *params: object) -> list[Row]:
         with self._connect() as conn:
-            found = conn.execute(
-                "SELECT name, timestamp, deleted, size, count, content_type, etag, policy, extra "
-                "FROM item WHERE timestamp > ? ORDER BY timestamp LIMIT ?",
-                (timestamp.internal, limit),
-            ).fetchall()
-        return [_row(values) for values in found]
+            found = conn.execute(f"SELECT {ROW_COLUMNS} FROM item WHERE {condition}", params)
+            return [_row(values) for values in found.fetchall()]
 
     # -- replication ------------------------------------------------------------------
 
@@ -230,13 +230,7 @@ class Database:
 
     def rows_after(self, name: str, limit: int = 1000) -> list[Row]:
         """Rows (deleted ones too) whose names sort after ``name``: a replica's batch."""
-        with self._connect() as conn:
-            found = conn.execute(
-                "SELECT name, timestamp, deleted, size, count, content_type, etag, policy, extra "
-                "FROM item WHERE name > ? ORDER BY name LIMIT ?",
-                (name, limit),
-            ).fetchall()
-        return [_row(values) for values in found]
+        return self._rows("name > ? ORDER BY name LIMIT ?", name, limit)
 
     def state(self) -> dict[str, Any]:
         """The database's own record (times, names, policy, metadata with its times)."""
@@ -314,8 +308,8 @@ class Database:
             params += [prefix, prefix + MAX_CHAR]
         order = "DESC" if reverse else "ASC"
         sql = (
-            "SELECT name, timestamp, deleted, size, count, content_type, etag, policy, extra "
-            f"FROM item WHERE {' AND '.join(clauses)} ORDER BY name {order} LIMIT ?"
+            f"SELECT {ROW_COLUMNS} FROM item WHERE {' AND '.join(clauses)} "
+            f"ORDER BY name {order} LIMIT ?"
         )
         return [_row(v) for v in conn.execute(sql, [*params, limit]).fetchall()]
 
