@@ -65,6 +65,28 @@ def split_target(request: Request) -> Target:
     return Target(device, part, account, container, obj)
 
 
+def policy_of(request: Request) -> int:
+    """``X-Backend-Storage-Policy-Index`` (0 when absent).
+
+    :raises BadPath: when it is not a policy index.
+    """
+    value = request.headers.get("x-backend-storage-policy-index", "0")
+    if not value.isdigit():
+        raise BadPath(f"Invalid storage policy index: {value!r}")
+    return int(value)
+
+
+def suffix_of(target: Target) -> str:
+    """The suffix a ``REPLICATE`` names in the account's place: ``*`` or three hex digits.
+
+    :raises BadPath: for anything else.
+    """
+    suffix = target.account
+    if suffix != "*" and (len(suffix) != 3 or any(c not in "0123456789abcdef" for c in suffix)):
+        raise BadPath(f"Invalid suffix: {suffix!r}")
+    return suffix
+
+
 def timestamp_of(request: Request) -> Timestamp:
     """``X-Timestamp``, which every write must carry.
 

@@ -25,7 +25,15 @@ from starlette.responses import Response, StreamingResponse
 
 from overcast.object import conditions, ranges
 from overcast.object.headers import OBJECT_SETTINGS
-from overcast.object.node.common import NodeConfig, Target, plain, timestamp_of, title
+from overcast.object.node.common import (
+    NodeConfig,
+    Target,
+    plain,
+    policy_of,
+    suffix_of,
+    timestamp_of,
+    title,
+)
 from overcast.object.storage.diskfile import (
     Corrupt,
     Deleted,
@@ -78,7 +86,7 @@ class ObjectServer:
         self.client = client
 
     def diskfile(self, request: Request, target: Target) -> DiskFile:
-        policy = int(request.headers.get("x-backend-storage-policy-index", "0"))
+        policy = policy_of(request)
         hash_ = path_hash(
             self.config.hash_prefix,
             self.config.hash_suffix,
@@ -108,12 +116,13 @@ class ObjectServer:
         """``REPLICATE /<device>/<partition>/*``: the partition's suffix hashes;
         ``REPLICATE /<device>/<partition>/<suffix>``: that suffix's objects and their files.
         """
-        policy = int(request.headers.get("x-backend-storage-policy-index", "0"))
+        policy = policy_of(request)
         partition = self.config.devices / target.device / data_dir(policy) / str(target.partition)
-        if target.account == "*":
+        suffix = suffix_of(target)
+        if suffix == "*":
             found: dict[str, Any] = await anyio.to_thread.run_sync(suffix_hashes, partition)
         else:
-            found = await anyio.to_thread.run_sync(suffix_listing, partition, target.account)
+            found = await anyio.to_thread.run_sync(suffix_listing, partition, suffix)
         return Response(json.dumps(found), media_type="application/json")
 
     # -- reads ----------------------------------------------------------------------------

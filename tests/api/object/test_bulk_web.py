@@ -106,3 +106,22 @@ async def test_cors_follows_the_container_settings(me: Api, swift: Swift) -> Non
     assert "x-object-meta-tag" in got.headers["access-control-expose-headers"]
     plain = await browser.get(f"{base}/cors/o", headers={"Origin": "https://evil.example"})
     assert "access-control-allow-origin" not in plain.headers
+
+
+async def test_bulk_operations_in_another_account_are_refused(me: Api, swift: Swift) -> None:
+    base = account(me)
+    stranger = await swift.tenant()
+    await me.put(f"{base}/mine")
+    await me.put(f"{base}/mine/o", content=b"x")
+    headers = {"Accept": "application/json"}
+    gone = await stranger.request(
+        "DELETE", f"{base}?bulk-delete", content="mine/o\nmine\n", headers=headers
+    )
+    assert gone.json()["Number Deleted"] == 0
+    assert [status for _, status in gone.json()["Errors"]] == ["403 Forbidden"] * 2
+    made = await stranger.put(
+        f"{base}?extract-archive=tar", content=archive({"mine/p": b"p"}), headers=headers
+    )
+    assert made.json()["Number Files Created"] == 0
+    assert (await me.get(f"{base}/mine/o")).content == b"x"
+    assert (await me.get(f"{base}/mine/p")).status_code == 404

@@ -153,3 +153,15 @@ async def test_replicate_refuses_a_bad_body(me: Api, swift: Swift) -> None:
         assert refused.status_code == 400, body
     digest = (await swift.peers.request("REPLICATE", url)).json()
     assert digest["count"] == 0
+
+
+async def test_object_replicate_refuses_bad_suffixes_and_policies(swift: Swift) -> None:
+    node = load_rings(swift.settings).objects[0].primaries(0)[0]
+    base = f"http://{node.ip}:{node.port}/{node.device}/0"
+    assert (await swift.peers.request("REPLICATE", f"{base}/*")).status_code == 200
+    for suffix in ("..", "abcd", "xyz"):
+        assert (await swift.peers.request("REPLICATE", f"{base}/{suffix}")).status_code == 400
+    bad_policy = {"X-Backend-Storage-Policy-Index": "gold"}
+    refused = await swift.peers.request("REPLICATE", f"{base}/*", headers=bad_policy)
+    assert refused.status_code == 400
+    assert (await swift.peers.get(f"{base}/a/c/o", headers=bad_policy)).status_code == 400
