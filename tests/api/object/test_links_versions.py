@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tests.api.identity.conftest import Api
-from tests.api.object.conftest import account
+from tests.api.object.conftest import Swift, account
 
 
 async def test_symlinks_read_as_their_target(me: Api) -> None:
@@ -81,3 +81,18 @@ async def test_history_mode_versions(me: Api) -> None:
     assert len(names) == 2 and all(n.startswith("001o/") for n in names)
     both = {"X-History-Location": "hist", "X-Versions-Location": "hist"}
     assert (await me.post(f"{base}/live", headers=both)).status_code == 400
+
+
+async def test_a_link_to_another_projects_object_does_not_open_it(me: Api, swift: Swift) -> None:
+    base = account(me)
+    await me.put(f"{base}/private")
+    await me.put(f"{base}/private/secret", content=b"mine")
+    stranger = await swift.tenant()
+    theirs = f"/v1/AUTH_{stranger.project_id}"
+    await stranger.put(f"{theirs}/links")
+    link = {
+        "X-Symlink-Target": "private/secret",
+        "X-Symlink-Target-Account": f"AUTH_{me.project_id}",
+    }
+    assert (await stranger.put(f"{theirs}/links/l", headers=link, content=b"")).status_code == 201
+    assert (await stranger.get(f"{theirs}/links/l")).status_code == 403
