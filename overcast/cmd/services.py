@@ -11,6 +11,7 @@ from starlette.types import ASGIApp
 
 from overcast.common.bus import Bus, connect
 from overcast.common.clients import ImageClient
+from overcast.common.clients.inprocess import Address, InProcessTransport
 from overcast.common.config import Settings
 from overcast.compute.app import make_compute_app
 from overcast.compute.engine import start_agent, start_control
@@ -47,6 +48,8 @@ class Shared:
         """The image API when this process serves it: compute then reaches it in process."""
         self._node_apps: dict[str, ServerApp] | None = None
         self._node_client: httpx.AsyncClient | None = None
+        self._local_nodes: dict[Address, ASGIApp] = {}
+        """The storage node servers this process serves, by the address the rings give them."""
 
     def identity(self) -> IdentityService:
         if self._identity is None:
@@ -86,14 +89,32 @@ class Shared:
             )
         return self._compute
 
+    def node_client(self) -> httpx.AsyncClient:
+        """The client the proxy and the storage node servers reach storage nodes with.
+
+        Requests for a server this process serves go to its app in process; the
+        rest over the network.
+        """
+        if self._node_client is None:
+            network = httpx.AsyncHTTPTransport(limits=httpx.Limits(max_connections=256))
+            transport = InProcessTransport(self._local_nodes, network)
+            self._node_client = httpx.AsyncClient(transport=transport)
+        return self._node_client
+
     def node_apps(self) -> dict[str, ServerApp]:
         """This process's storage node: its object, container and account servers."""
         if self._node_apps is None:
             where = layout(self.settings)
             config = NodeConfig(where.devices, where.hash_prefix, where.hash_suffix)
-            self._node_client = httpx.AsyncClient(limits=httpx.Limits(max_connections=256))
-            self._node_apps = make_node_apps(config, self._node_client)
+            self._node_apps = make_node_apps(config, self.node_client())
         return self._node_apps
+
+    def serve_node(self, kind: str) -> ServerApp:
+        """The node's ``kind`` server, which this process's own requests now reach in process."""
+        app = self.node_apps()[kind]
+        conf = self.settings.object
+        self._local_nodes[(conf.node_ip, int(getattr(conf, f"{kind}_port")))] = app
+        return app
 
     async def close(self) -> None:
         if self._node_client is not None:
@@ -153,8 +174,8 @@ async def _build_compute(settings: Settings, shared: Shared) -> Built:
 
 
 async def _build_object(settings: Settings, shared: Shared) -> Built:
-    service = ObjectService(settings)
-    return Built(make_object_app(service, shared.validator()), service.close)
+    service = ObjectService(settings, shared.node_client())
+    return Built(make_object_app(service, shared.validator()), _nothing)  # client: ``shared``
 
 
 def _node_port(kind: str) -> Callable[[Settings], int]:
@@ -166,7 +187,7 @@ def _node_port(kind: str) -> Callable[[Settings], int]:
 
 def _node_server(kind: str) -> Callable[[Settings, Shared], Awaitable[Built]]:
     async def build(settings: Settings, shared: Shared) -> Built:
-        return Built(shared.node_apps()[kind], _nothing)  # its client closes with ``shared``
+        return Built(shared.serve_node(kind), _nothing)  # its client closes with ``shared``
 
     return build
 

@@ -28,5 +28,11 @@ def configure(level: str = "info", *, process_name: str = "overcast") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    for noisy in ("uvicorn.access", "aiosqlite", "sqlalchemy.engine", "alembic.runtime.migration"):
+    for noisy in (
+        "uvicorn.access",
+        "httpx",
+        "aiosqlite",
+        "sqlalchemy.engine",
+        "alembic.runtime.migration",
+    ):
         logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -85,6 +86,53 @@ def listing_json(found: list[Row | Subdir], *, containers: bool) -> list[dict[st
                 "last_modified": item.timestamp.seconds,
             })  # fmt: skip
     return out
+
+
+class RowBatches:
+    """Object rows bound for one database, merged in one transaction per batch (group commit).
+
+    While a batch commits, the rows that arrive for the same database wait and
+    go together in the next one. Each caller hears back only once its row is on
+    disk, so an update is as durable as with a transaction of its own, but a
+    burst of writes to one container costs a few commits, not one each.
+    """
+
+    def __init__(self) -> None:
+        self._waiting: dict[Path, list[tuple[Row, asyncio.Future[bool]]]] = {}
+        self._flushing: set[asyncio.Task[None]] = set()  # held: the loop keeps only weak refs
+
+    async def merge(self, db: Database, row: Row) -> bool:
+        """Merge ``row`` if the database is live: False when it is deleted.
+
+        :raises DatabaseGone: when there is no database.
+        """
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[bool] = loop.create_future()
+        waiting = self._waiting.get(db.path)
+        if waiting is not None:
+            waiting.append((row, done))  # the running flush takes it next
+        else:
+            self._waiting[db.path] = [(row, done)]
+            task = loop.create_task(self._flush(db))
+            self._flushing.add(task)
+            task.add_done_callback(self._flushing.discard)
+        return await done
+
+    async def _flush(self, db: Database) -> None:
+        while batch := self._waiting.get(db.path):
+            self._waiting[db.path] = []
+            rows = [row for row, _ in batch]
+            try:
+                merged = await anyio.to_thread.run_sync(partial(db.merge, rows, if_live=True))
+            except Exception as exc:  # every caller of this batch hears of it
+                for _, done in batch:
+                    if not done.done():
+                        done.set_exception(exc)
+                continue
+            for _, done in batch:
+                if not done.done():
+                    done.set_result(merged)
+        self._waiting.pop(db.path, None)
 
 
 class DatabaseServer:
@@ -178,6 +226,7 @@ class ContainerServer(DatabaseServer):
     def __init__(self, config: NodeConfig, client: httpx.AsyncClient) -> None:
         super().__init__(config, client)
         self._pending: dict[Path, asyncio.Task[None]] = {}
+        self._rows = RowBatches()
 
     def database(self, target: Target) -> ContainerDatabase:
         return ContainerDatabase(self._path(target, target.container))
@@ -213,8 +262,6 @@ class ContainerServer(DatabaseServer):
         """An object server's news of one object (PUT or DELETE)."""
         timestamp = timestamp_of(request)
         db = self.database(target)
-        if await anyio.to_thread.run_sync(db.is_deleted):
-            return plain(404)
         name = target.obj or ""
         if request.method == "PUT":
             try:
@@ -234,7 +281,11 @@ class ContainerServer(DatabaseServer):
             row = Row(name, timestamp, deleted=True)
         else:
             return plain(405)
-        await anyio.to_thread.run_sync(db.merge, [row])
+        try:
+            if not await self._rows.merge(db, row):
+                return plain(404)
+        except DatabaseGone:
+            return plain(404)
         route = _account_route(request)
         if route is not None:
             self._report_soon(route, target, db)
@@ -251,6 +302,11 @@ class ContainerServer(DatabaseServer):
             await self._send_report(route, target, db)
 
         self._pending[db.path] = asyncio.get_running_loop().create_task(later())
+
+    async def reported(self) -> None:
+        """Return once every account report now due has been sent."""
+        while self._pending:
+            await asyncio.gather(*self._pending.values(), return_exceptions=True)
 
     async def put(self, request: Request, target: Target) -> Response:
         timestamp = timestamp_of(request)

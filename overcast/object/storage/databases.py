@@ -13,8 +13,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sqlite3
+import threading
 import uuid
+from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -40,6 +43,41 @@ CREATE TABLE IF NOT EXISTS item (
     extra TEXT NOT NULL DEFAULT '{}'       -- containers: put/delete timestamps
 ) WITHOUT ROWID;
 """
+TOTALS = """
+CREATE TABLE IF NOT EXISTS totals (
+    policy INTEGER PRIMARY KEY,
+    rows INTEGER NOT NULL DEFAULT 0,       -- live rows: objects, or an account's containers
+    count INTEGER NOT NULL DEFAULT 0,      -- the live rows' counts: an account's objects
+    size INTEGER NOT NULL DEFAULT 0        -- the live rows' bytes
+);
+CREATE TRIGGER IF NOT EXISTS item_added AFTER INSERT ON item BEGIN
+    INSERT INTO totals (policy) SELECT new.policy
+    WHERE NOT EXISTS (SELECT 1 FROM totals WHERE policy = new.policy);
+    UPDATE totals SET rows = rows + 1 - new.deleted,
+        count = count + (1 - new.deleted) * new.count, size = size + (1 - new.deleted) * new.size
+    WHERE policy = new.policy;
+END;
+CREATE TRIGGER IF NOT EXISTS item_removed AFTER DELETE ON item BEGIN
+    UPDATE totals SET rows = rows - 1 + old.deleted,
+        count = count - (1 - old.deleted) * old.count, size = size - (1 - old.deleted) * old.size
+    WHERE policy = old.policy;
+END;
+CREATE TRIGGER IF NOT EXISTS item_changed AFTER UPDATE ON item BEGIN
+    UPDATE totals SET rows = rows - 1 + old.deleted,
+        count = count - (1 - old.deleted) * old.count, size = size - (1 - old.deleted) * old.size
+    WHERE policy = old.policy;
+    INSERT INTO totals (policy) SELECT new.policy
+    WHERE NOT EXISTS (SELECT 1 FROM totals WHERE policy = new.policy);
+    UPDATE totals SET rows = rows + 1 - new.deleted,
+        count = count + (1 - new.deleted) * new.count, size = size + (1 - new.deleted) * new.size
+    WHERE policy = new.policy;
+END;
+"""
+"""Each policy's live totals, kept by triggers as rows change (not with ``INSERT OR IGNORE``,
+which the outer upsert's conflict clause would override): a HEAD reads them, never
+counting rows (Swift's databases keep their stats the same way)."""
+SCHEMA_VERSION = 1
+"""``PRAGMA user_version``: 1 has ``totals``, which older databases get when first opened."""
 
 
 ROW_COLUMNS = "name, timestamp, deleted, size, count, content_type, etag, policy, extra"
@@ -80,18 +118,15 @@ class Database:
 
     @contextmanager
     def _connect(self, *, create: bool = False) -> Iterator[sqlite3.Connection]:
-        if not create and not self.path.exists():
-            raise DatabaseGone(str(self.path))
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+        if create:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        conn, inode = CONNECTIONS.take(self.path, create=create)
         try:
-            conn.execute("PRAGMA journal_mode = WAL")
-            conn.execute("PRAGMA synchronous = FULL")  # an acknowledged update is on disk
-            if create:
-                conn.executescript(SCHEMA)
             yield conn
-        finally:
-            conn.close()
+        except BaseException:
+            conn.close()  # it may be mid-statement: never lend it again
+            raise
+        CONNECTIONS.give_back(self.path, conn, inode)
 
     @contextmanager
     def _write(self, *, create: bool = False) -> Iterator[sqlite3.Connection]:
@@ -146,16 +181,18 @@ class Database:
         """
         with self._connect() as conn:
             info: dict[str, Any] = self._info(conn)
-            count, size = conn.execute(
-                "SELECT COUNT(*), COALESCE(SUM(size), 0) FROM item WHERE deleted = 0"
-            ).fetchone()
-            info.update(self._stats(conn, count, size))
+            totals = conn.execute("SELECT policy, rows, count, size FROM totals").fetchall()
+        info.update(self._stats(totals))
         info["metadata"] = json.loads(info.get("metadata", "{}"))
         info["deleted"] = not _live(info)
         return info
 
-    def _stats(self, conn: sqlite3.Connection, count: int, size: int) -> dict[str, Any]:
-        return {"object_count": count, "bytes_used": size}
+    def _stats(self, totals: list[tuple[int, int, int, int]]) -> dict[str, Any]:
+        """What HEAD shows of each policy's (policy, rows, count, size) totals."""
+        return {
+            "object_count": sum(rows for _, rows, _, _ in totals),
+            "bytes_used": sum(size for _, _, _, size in totals),
+        }
 
     def is_deleted(self) -> bool:
         try:
@@ -179,9 +216,14 @@ class Database:
                     metadata[key] = [value, timestamp.internal]
             self._set(conn, metadata=json.dumps(metadata, sort_keys=True))
 
-    def merge(self, rows: list[Row]) -> None:
-        """Apply rows that are newer than what the database holds for their names."""
+    def merge(self, rows: list[Row], *, if_live: bool = False) -> bool:
+        """Apply rows that are newer than what the database holds for their names.
+
+        With ``if_live``, only while the database is not deleted: False when it is.
+        """
         with self._write() as conn:
+            if if_live and not _live(self._info(conn)):
+                return False
             for row in rows:
                 old = conn.execute(
                     "SELECT timestamp FROM item WHERE name = ?", (row.name,)
@@ -206,6 +248,7 @@ class Database:
                         json.dumps(row.extra or {}),
                     ),
                 )
+        return True
 
     def rows_since(self, timestamp: Timestamp, limit: int = 1000) -> list[Row]:
         """Rows changed after ``timestamp`` (deleted ones too), oldest first: for replication."""
@@ -353,19 +396,16 @@ class ContainerDatabase(Database):
 class AccountDatabase(Database):
     """An account: its containers, each with its object count and bytes."""
 
-    def _stats(self, conn: sqlite3.Connection, count: int, size: int) -> dict[str, Any]:
+    def _stats(self, totals: list[tuple[int, int, int, int]]) -> dict[str, Any]:
         per_policy = {
-            policy: {"container_count": n, "object_count": objects, "bytes_used": used}
-            for policy, n, objects, used in conn.execute(
-                "SELECT policy, COUNT(*), COALESCE(SUM(count), 0), COALESCE(SUM(size), 0) "
-                "FROM item WHERE deleted = 0 GROUP BY policy"
-            ).fetchall()
+            policy: {"container_count": rows, "object_count": count, "bytes_used": size}
+            for policy, rows, count, size in totals
+            if rows
         }
-        objects = sum(stats["object_count"] for stats in per_policy.values())
         return {
-            "container_count": count,
-            "object_count": objects,
-            "bytes_used": size,
+            "container_count": sum(rows for _, rows, _, _ in totals),
+            "object_count": sum(count for _, _, count, _ in totals),
+            "bytes_used": sum(size for _, _, _, size in totals),
             "policies": per_policy,
         }
 
@@ -391,6 +431,88 @@ class AccountDatabase(Database):
             "delete_timestamp": delete_timestamp.internal,
         }
         self.merge([Row(name, newest, deleted, bytes_used, object_count, "", "", policy, extra)])
+
+
+class _Connections:
+    """Open connections kept per database file, so a request does not open SQLite anew.
+
+    A connection is lent to one thread at a time. A file that was replaced (a
+    database removed, then made again) has a new inode: connections to the old
+    one are dropped, never used.
+    """
+
+    def __init__(self, files: int = 512, per_file: int = 4) -> None:
+        self.files = files
+        self.per_file = per_file
+        self._idle: OrderedDict[Path, list[tuple[sqlite3.Connection, int]]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def take(self, path: Path, *, create: bool) -> tuple[sqlite3.Connection, int]:
+        """:raises DatabaseGone: when the file does not exist and ``create`` is false."""
+        try:
+            inode = path.stat().st_ino
+        except FileNotFoundError:
+            if not create:
+                raise DatabaseGone(str(path)) from None
+            inode = 0
+        with self._lock:
+            idle = self._idle.get(path, [])
+            while idle:
+                conn, its_inode = idle.pop()
+                if its_inode == inode:
+                    return conn, inode
+                conn.close()
+        conn = sqlite3.connect(path, isolation_level=None, timeout=30, check_same_thread=False)
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = FULL")  # an acknowledged update is on disk
+            if create:
+                conn.executescript(SCHEMA)
+            if conn.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
+                _upgrade(conn)
+        except BaseException:
+            conn.close()
+            raise
+        return conn, path.stat().st_ino
+
+    def forget(self) -> None:
+        """Drop every kept connection without touching it (in a forked child)."""
+        self._idle = OrderedDict()
+        self._lock = threading.Lock()
+
+    def give_back(self, path: Path, conn: sqlite3.Connection, inode: int) -> None:
+        closing = []
+        with self._lock:
+            idle = self._idle.setdefault(path, [])
+            self._idle.move_to_end(path)
+            if len(idle) < self.per_file:
+                idle.append((conn, inode))
+            else:
+                closing.append(conn)
+            while len(self._idle) > self.files:
+                _, evicted = self._idle.popitem(last=False)
+                closing += [c for c, _ in evicted]
+        for old in closing:
+            old.close()
+
+
+def _upgrade(conn: sqlite3.Connection) -> None:
+    """Give a new database, or one an older Overcast made, its ``totals``, counted once.
+
+    Two processes may both upgrade: the second counts again, to the same totals.
+    """
+    conn.executescript(
+        "BEGIN IMMEDIATE;" + TOTALS + "DELETE FROM totals;"
+        "INSERT INTO totals (policy, rows, count, size) "
+        "SELECT policy, COUNT(*), COALESCE(SUM(count), 0), COALESCE(SUM(size), 0) "
+        "FROM item WHERE deleted = 0 GROUP BY policy;"
+        f"PRAGMA user_version = {SCHEMA_VERSION};"
+        "COMMIT;"
+    )
+
+
+CONNECTIONS = _Connections()
+os.register_at_fork(after_in_child=CONNECTIONS.forget)  # a child never shares a parent's
 
 
 def row_to_json(row: Row) -> dict[str, Any]:

@@ -10,15 +10,18 @@ from typing import TypeVar
 
 import httpx
 import pytest
+from starlette.types import ASGIApp
 
 from overcast.cmd.allinone import run_bootstrap
 from overcast.cmd.services import Shared
+from overcast.common.clients.inprocess import Address, InProcessTransport
 from overcast.common.config import Settings
 from overcast.identity.app import make_identity_app
 from overcast.object.bootstrap import load_rings, prepare
 from overcast.object.daemons.common import NodeDaemon
-from overcast.object.node.app import make_node_apps
+from overcast.object.node.app import ServerApp, make_node_apps
 from overcast.object.node.common import NodeConfig
+from overcast.object.node.dbservers import ContainerServer
 from overcast.object.proxy.app import make_object_app
 from overcast.object.proxy.service import ObjectService
 from overcast.object.sync import own_url
@@ -26,21 +29,26 @@ from tests.api.identity.conftest import TENANT_PASSWORD, Api, login_to, new_memb
 from tests.conftest import backend_settings
 
 
-class Hosts(httpx.AsyncBaseTransport):
+class Hosts(InProcessTransport):
     """Requests to ``host:port`` go to the app serving it in process; others cannot connect."""
 
     def __init__(self) -> None:
-        self.apps: dict[str, httpx.ASGITransport] = {}
+        self.apps: dict[Address, ASGIApp] = {}
+        super().__init__(self.apps, _Unreachable())
         self.down: set[str] = set()
         """``host:port/device`` of devices that cannot be reached (as if their disk died)."""
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         netloc = request.url.netloc.decode()
-        transport = self.apps.get(netloc)
         device = request.url.path.split("/")[1] if request.url.path.count("/") > 1 else ""
-        if transport is None or f"{netloc}/{device}" in self.down:
-            raise httpx.ConnectError(f"nothing listens on {request.url.netloc!r}", request=request)
-        return await transport.handle_async_request(request)
+        if f"{netloc}/{device}" in self.down:
+            raise httpx.ConnectError(f"{netloc}/{device} is down", request=request)
+        return await super().handle_async_request(request)
+
+
+class _Unreachable(httpx.AsyncBaseTransport):
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError(f"nothing listens on {request.url.netloc!r}", request=request)
 
 
 D = TypeVar("D", bound=NodeDaemon)
@@ -58,6 +66,7 @@ class Swift:
     peers: httpx.AsyncClient
     """Reaches the nodes and the proxy as the storage node's daemons do."""
     hosts: Hosts
+    node_apps: dict[str, ServerApp]
 
     async def tenant(self, role: str = "member") -> Api:
         """A new user with ``role`` on a new project, holding a token for the proxy."""
@@ -68,6 +77,12 @@ class Swift:
 
     def anonymous(self) -> Api:
         return Api(self.proxy)
+
+    async def reported(self) -> None:
+        """Wait until the container servers have told the account servers what they hold."""
+        container = self.node_apps["container"].server
+        assert isinstance(container, ContainerServer)
+        await container.reported()
 
     def daemon(self, kind: type[D]) -> D:
         """One of the storage node's daemons, reaching the nodes and the proxy in process."""
@@ -93,19 +108,20 @@ async def swift(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Swift
         conf = settings.object
         for kind, port in (("object", conf.object_port), ("container", conf.container_port),
                            ("account", conf.account_port)):  # fmt: skip
-            hosts.apps[f"{conf.node_ip}:{port}"] = httpx.ASGITransport(app=apps[kind])
+            hosts.apps[(conf.node_ip, port)] = apps[kind]
         shared = Shared(settings)
         service = ObjectService(settings, client=peers)
         proxy_app = make_object_app(service, shared.validator())
         identity_app = make_identity_app(shared.identity(), shared.tokens())
         identity_transport = httpx.ASGITransport(app=identity_app)
         proxy_transport = httpx.ASGITransport(app=proxy_app)
-        hosts.apps[httpx.URL(own_url(settings)).netloc.decode()] = proxy_transport  # sync's peer
+        own = httpx.URL(own_url(settings))
+        hosts.apps[(own.host, own.port or 80)] = proxy_app  # container sync's peer
         async with (
             httpx.AsyncClient(transport=identity_transport, base_url=IDENTITY) as identity,
             httpx.AsyncClient(transport=proxy_transport, base_url=SWIFT) as proxy,
         ):
-            yield Swift(identity, proxy, layout.devices, settings, peers, hosts)
+            yield Swift(identity, proxy, layout.devices, settings, peers, hosts, apps)
         await service.close()
         await shared.close()
 

@@ -30,7 +30,7 @@ async def backend(tmp_path: Path) -> AsyncIterator[Backend]:
     hosts = Hosts()
     client = httpx.AsyncClient(transport=hosts)
     apps = make_node_apps(NodeConfig(tmp_path), client)
-    hosts.apps[f"{NODE[0]}:{NODE[1]}"] = httpx.ASGITransport(app=apps["object"])
+    hosts.apps[NODE] = apps["object"]
     yield Backend(client, timeout=5)
     await client.aclose()
 

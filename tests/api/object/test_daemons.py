@@ -126,6 +126,7 @@ async def test_container_replicas_converge(me: Api, swift: Swift) -> None:
         assert (await me.put(f"{base}/conv/o", content=b"x")).status_code == 201
     finally:
         swift.hosts.down.discard(missed)
+    await swift.reported()  # the account replicas hear of the container before replication
     for pending in swift.devices.glob("*/async_pending/*.json"):
         pending.unlink()  # only the database replicator may repair it
     url = f"http://{missed.split('/', maxsplit=1)[0]}/{nodes[2].device}/{part}/{acct}/conv"

@@ -44,7 +44,8 @@ async def node(tmp_path: Path) -> AsyncIterator[Node]:
     peers = httpx.AsyncClient(transport=hosts)
     apps = make_node_apps(NodeConfig(devices, hash_prefix="p", hash_suffix="s"), peers)
     for kind, host in (("object", OBJECT), ("container", CONTAINER), ("account", ACCOUNT)):
-        hosts.apps[host] = httpx.ASGITransport(app=apps[kind])
+        ip, port = host.split(":")
+        hosts.apps[(ip, int(port))] = apps[kind]
     clients = {
         kind: httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=f"http://{kind}")
         for kind, app in apps.items()

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import pytest
 
 from overcast.object.storage.databases import (
+    SCHEMA,
     AccountDatabase,
     ContainerDatabase,
     DatabaseGone,
@@ -118,3 +120,47 @@ def test_an_account_counts_its_containers_from_their_reports(tmp_path: Path) -> 
     )  # fmt: skip
     assert names(db.listing(limit=10)) == ["c1"]
     assert db.info()["container_count"] == 1
+
+
+def test_totals_follow_overwrites_tombstones_and_policies(tmp_path: Path) -> None:
+    db = AccountDatabase(tmp_path / "a.db")
+    db.initialize(ts(1), account="AUTH_a")
+    report = {"put_timestamp": ts(2), "delete_timestamp": Timestamp(0)}
+    db.put_container("gold", **report, object_count=2, bytes_used=20, reported_at=ts(3))
+    db.put_container("silver", **report, object_count=1, bytes_used=7, reported_at=ts(3), policy=1)
+    db.put_container("gold", **report, object_count=5, bytes_used=50, reported_at=ts(4))
+    info = db.info()
+    assert (info["container_count"], info["object_count"], info["bytes_used"]) == (2, 6, 57)
+    assert info["policies"][1] == {"container_count": 1, "object_count": 1, "bytes_used": 7}
+    db.merge([Row("silver", ts(9), deleted=True, policy=1)])
+    assert db.info()["policies"] == {0: {"container_count": 1, "object_count": 5, "bytes_used": 50}}
+
+
+def test_a_database_from_before_totals_is_counted_when_first_opened(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    old = sqlite3.connect(path)
+    old.executescript(SCHEMA)
+    old.executemany(
+        "INSERT INTO info (key, value) VALUES (?, ?)",
+        [("put_timestamp", ts(1).internal), ("delete_timestamp", Timestamp(0).internal)],
+    )
+    old.executemany(
+        "INSERT INTO item (name, timestamp, deleted, size) VALUES (?, ?, ?, ?)",
+        [("a", ts(2).internal, 0, 3), ("b", ts(2).internal, 0, 4), ("c", ts(2).internal, 1, 0)],
+    )
+    old.commit()
+    old.close()
+    db = ContainerDatabase(path)
+    assert (db.info()["object_count"], db.info()["bytes_used"]) == (2, 7)
+    db.put_object("d", ts(3), size=10, content_type="", etag="")
+    assert (db.info()["object_count"], db.info()["bytes_used"]) == (3, 17)
+
+
+def test_a_database_made_again_is_never_read_through_an_old_connection(tmp_path: Path) -> None:
+    db = container(tmp_path, "a", "b")
+    assert db.info()["object_count"] == 2  # a connection to the first file is now kept
+    db.path.unlink()
+    with pytest.raises(DatabaseGone):
+        db.info()
+    again = container(tmp_path, "x")
+    assert again.info()["object_count"] == 1
