@@ -11,7 +11,7 @@ from starlette.types import ASGIApp
 
 from overcast.common.bus import Bus, connect
 from overcast.common.clients import ImageClient
-from overcast.common.clients.inprocess import Address, InProcessTransport
+from overcast.common.clients.inprocess import Address, InProcessTransport, InternalClient
 from overcast.common.config import Settings
 from overcast.compute.app import make_compute_app
 from overcast.compute.engine import start_agent, start_control
@@ -98,7 +98,7 @@ class Shared:
         if self._node_client is None:
             network = httpx.AsyncHTTPTransport(limits=httpx.Limits(max_connections=256))
             transport = InProcessTransport(self._local_nodes, network)
-            self._node_client = httpx.AsyncClient(transport=transport)
+            self._node_client = InternalClient(transport=transport)
         return self._node_client
 
     def node_apps(self) -> dict[str, ServerApp]:
@@ -205,7 +205,7 @@ async def _start_compute_agent(settings: Settings, shared: Shared) -> Engine:
 
 
 async def _start_object_daemons(settings: Settings, shared: Shared) -> Engine:
-    return await start_daemons(settings)
+    return await start_daemons(settings, shared.node_client())
 
 
 ENGINES: dict[str, Callable[[Settings, Shared], Awaitable[Engine]]] = {

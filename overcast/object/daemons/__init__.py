@@ -36,11 +36,12 @@ LOOPS: dict[str, tuple[str, type[NodeDaemon]]] = {
 
 
 class NodeDaemons:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, client: httpx.AsyncClient) -> None:
+        """``client`` reaches the nodes (in process where this process serves them)."""
         conf = settings.object
         devices = layout(settings).devices
         rings = load_rings(settings)
-        self.client = httpx.AsyncClient(limits=httpx.Limits(max_connections=64))
+        self.client = client
         self.loops = {
             name: (float(getattr(conf, interval)), kind(settings, devices, rings, self.client))
             for name, (interval, kind) in LOOPS.items()
@@ -56,7 +57,6 @@ class NodeDaemons:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        await self.client.aclose()
 
 
 async def _every(name: str, interval: float, run_once: Callable[[], Awaitable[Any]]) -> None:
@@ -69,7 +69,7 @@ async def _every(name: str, interval: float, run_once: Callable[[], Awaitable[An
         await asyncio.sleep(interval)
 
 
-async def start_daemons(settings: Settings) -> NodeDaemons:
-    daemons = NodeDaemons(settings)
+async def start_daemons(settings: Settings, client: httpx.AsyncClient) -> NodeDaemons:
+    daemons = NodeDaemons(settings, client)
     daemons.start()
     return daemons

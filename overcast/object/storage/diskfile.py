@@ -195,10 +195,7 @@ class DiskFile:
     @contextlib.contextmanager
     def writer(self) -> Iterator[Writer]:
         """A writer for a new body; nothing is visible until ``commit``."""
-        tmp = self.device_path / "tmp"
-        tmp.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(dir=tmp, prefix=".obj-")
-        writer = Writer(self, os.fdopen(fd, "wb"), Path(name))
+        writer = Writer(self)
         try:
             yield writer
         finally:
@@ -239,20 +236,49 @@ class DiskFile:
 
 
 class Writer:
-    """A new body, hashed (MD5, the ETag) as it is written."""
+    """A new body, hashed (MD5, the ETag) as it is written.
 
-    def __init__(self, diskfile: DiskFile, handle: BinaryIO, path: Path) -> None:
+    A small body stays in memory and reaches the disk only in :meth:`commit`
+    (which a server runs in a thread): creating a file can wait on the
+    filesystem's journal while other writers fsync, which must not stall the
+    event loop for every object. A body past ``SPILL`` bytes goes to a
+    temporary file as it arrives.
+    """
+
+    SPILL = 1 << 20
+
+    def __init__(self, diskfile: DiskFile) -> None:
         self.diskfile = diskfile
-        self._handle = handle
-        self._path = path
+        self._handle: BinaryIO | None = None
+        self._path: Path | None = None
+        self._held: list[bytes] = []
+        self._held_size = 0
         self._md5 = hashlib.md5(usedforsecurity=False)
         self.size = 0
         self._done = False
 
     def write(self, chunk: bytes) -> None:
-        self._handle.write(chunk)
         self._md5.update(chunk)
         self.size += len(chunk)
+        if self._handle is not None:
+            self._handle.write(chunk)
+            return
+        self._held.append(chunk)
+        self._held_size += len(chunk)
+        if self._held_size > self.SPILL:
+            self._spill()
+
+    def _spill(self) -> BinaryIO:
+        """The temporary file, made now if it was not, with what was held written to it."""
+        if self._handle is None:
+            tmp = self.diskfile.device_path / "tmp"
+            tmp.mkdir(parents=True, exist_ok=True)
+            fd, name = tempfile.mkstemp(dir=tmp, prefix=".obj-")
+            self._handle, self._path = os.fdopen(fd, "wb"), Path(name)
+        for chunk in self._held:
+            self._handle.write(chunk)
+        self._held, self._held_size = [], 0
+        return self._handle
 
     @property
     def etag(self) -> str:
@@ -260,16 +286,18 @@ class Writer:
 
     def commit(self, metadata: dict[str, Any], ext: str = ".data") -> Path:
         """Append ``metadata``, fsync, and put the file in place as ``<X-Timestamp><ext>``."""
+        handle = self._spill()
         encoded = json.dumps(metadata, separators=(",", ":")).encode()
-        self._handle.write(encoded)
-        self._handle.write(FOOTER.pack(len(encoded), MAGIC))
-        self._handle.flush()
-        os.fsync(self._handle.fileno())
-        self._handle.close()
+        handle.write(encoded)
+        handle.write(FOOTER.pack(len(encoded), MAGIC))
+        handle.flush()
+        os.fsync(handle.fileno())
+        handle.close()
         timestamp = Timestamp.parse(metadata["X-Timestamp"])
         target_dir = self.diskfile.path
         target_dir.mkdir(parents=True, exist_ok=True)
         target = target_dir / f"{timestamp.internal}{ext}"
+        assert self._path is not None
         os.replace(self._path, target)
         self._done = True
         _fsync_dir(target_dir)
@@ -278,9 +306,11 @@ class Writer:
 
     def discard(self) -> None:
         if not self._done:
-            self._handle.close()
-            self._path.unlink(missing_ok=True)
             self._done = True
+            if self._handle is not None:
+                self._handle.close()
+            if self._path is not None:
+                self._path.unlink(missing_ok=True)
 
 
 def suffix_hashes(partition_path: Path) -> dict[str, str]:

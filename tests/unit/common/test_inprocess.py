@@ -9,7 +9,7 @@ import httpx
 import pytest
 from starlette.types import Message, Receive, Scope, Send
 
-from overcast.common.clients.inprocess import InProcessTransport
+from overcast.common.clients.inprocess import InProcessTransport, InternalClient
 
 HERE = ("10.0.0.5", 6200)
 
@@ -128,9 +128,23 @@ async def test_the_app_waits_for_a_slow_reader(echo: Echo, network: Network) -> 
         await echo(scope, receive, tally)
 
     transport = InProcessTransport({HERE: counting}, network)
-    async with httpx.AsyncClient(transport=transport) as client:
-        async with client.stream("GET", "http://10.0.0.5:6200/sda/1/endless") as response:
-            await asyncio.sleep(0.05)
-            assert len(sent) < 20
-            async for _ in response.aiter_raw():
-                break
+    async with (
+        httpx.AsyncClient(transport=transport) as client,
+        client.stream("GET", "http://10.0.0.5:6200/sda/1/endless") as response,
+    ):
+        await asyncio.sleep(0.05)
+        assert len(sent) < 20
+        async for _ in response.aiter_raw():
+            break
+
+
+async def test_an_internal_client_keeps_no_cookies(echo: Echo) -> None:
+    class Baker(httpx.AsyncBaseTransport):
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            return httpx.Response(200, headers={"Set-Cookie": "session=abc; Path=/"})
+
+    async with InternalClient(transport=Baker()) as client:
+        await client.get("http://10.0.0.7/")
+        assert not client.cookies
+        second = client.build_request("GET", "http://10.0.0.7/")
+        assert "cookie" not in second.headers

@@ -11,6 +11,7 @@ from overcast.object.storage.diskfile import (
     Deleted,
     DiskFile,
     NotFound,
+    Writer,
     data_dir,
     path_hash,
 )
@@ -99,11 +100,28 @@ def test_a_damaged_file_is_corrupt_and_can_be_quarantined(tmp_path: Path) -> Non
         df.current()
 
 
-def test_an_abandoned_write_leaves_nothing(tmp_path: Path) -> None:
+@pytest.mark.parametrize("size", [7, Writer.SPILL + 1])
+def test_an_abandoned_write_leaves_nothing(tmp_path: Path, size: int) -> None:
+    """A small body never reached the disk; a large one's temporary file goes."""
     df = diskfile(tmp_path)
     with pytest.raises(RuntimeError), df.writer() as writer:
-        writer.write(b"partial")
+        writer.write(b"p" * size)
         raise RuntimeError("client went away")
     with pytest.raises(NotFound):
         df.current()
-    assert list((tmp_path / "sda" / "tmp").iterdir()) == []
+    tmp = tmp_path / "sda" / "tmp"
+    assert not tmp.exists() or list(tmp.iterdir()) == []
+
+
+def test_a_large_body_spills_to_disk_as_it_arrives(tmp_path: Path) -> None:
+    df = diskfile(tmp_path)
+    with df.writer() as writer:
+        writer.write(b"a" * Writer.SPILL)
+        assert not (tmp_path / "sda" / "tmp").exists()
+        writer.write(b"b" * 10)
+        assert len(list((tmp_path / "sda" / "tmp").iterdir())) == 1
+        writer.write(b"c")
+        writer.commit({"X-Timestamp": "1700000000.00000"})
+    found = df.current()
+    assert found.metadata["X-Timestamp"] == "1700000000.00000"
+    assert b"".join(found.chunks()) == b"a" * Writer.SPILL + b"b" * 10 + b"c"
