@@ -24,6 +24,7 @@ import anyio
 import httpx
 
 from overcast.object.daemons.common import NodeDaemon
+from overcast.object.node.common import REPLICATE
 from overcast.object.ring.devices import Device
 from overcast.object.ring.ring import Ring
 from overcast.object.storage.databases import (
@@ -113,8 +114,9 @@ class DatabaseReplicator(NodeDaemon):
             stats.handoffs_removed += 1
 
     async def send(self, url: str, body: dict[str, Any]) -> dict[str, Any]:
+        method, marker = REPLICATE
         response = await self.client.request(
-            "REPLICATE", url, content=json.dumps(body), timeout=self.timeout
+            method, url, headers=marker, content=json.dumps(body), timeout=self.timeout
         )
         response.raise_for_status()
         found: dict[str, Any] = json.loads(response.content)

@@ -27,6 +27,7 @@ import anyio
 import httpx
 
 from overcast.object.daemons.common import NodeDaemon
+from overcast.object.node.common import REPLICATE
 from overcast.object.ring.devices import Device
 from overcast.object.storage.diskfile import (
     DiskFile,
@@ -121,10 +122,9 @@ class ObjectReplicator(NodeDaemon):
 
     async def ask(self, node: Device, policy: int, part: int, what: str) -> dict[str, Any]:
         url = f"http://{node.ip}:{node.port}/{quote(node.device)}/{part}/{quote(what)}"
-        headers = {"X-Backend-Storage-Policy-Index": str(policy)}
-        response = await self.client.request(
-            "REPLICATE", url, headers=headers, timeout=self.timeout
-        )
+        method, marker = REPLICATE
+        headers = {"X-Backend-Storage-Policy-Index": str(policy), **marker}
+        response = await self.client.request(method, url, headers=headers, timeout=self.timeout)
         response.raise_for_status()
         found: dict[str, Any] = json.loads(response.content)
         return found

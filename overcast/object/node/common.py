@@ -65,6 +65,19 @@ def split_target(request: Request) -> Target:
     return Target(device, part, account, container, obj)
 
 
+REPLICATE = ("POST", {"X-Backend-Replicate": "1"})
+"""How a replicator asks a node (Swift's ``REPLICATE`` verb): a POST with this header.
+
+Swift sends a verb of its own; uvicorn's HTTP parser refuses any but the standard
+methods, so here the verb travels as a header. The proxy strips ``X-Backend-*``
+headers from clients, so only nodes and their daemons can send it.
+"""
+
+
+def is_replication(request: Request) -> bool:
+    return request.method == "POST" and "x-backend-replicate" in request.headers
+
+
 def policy_of(request: Request) -> int:
     """``X-Backend-Storage-Policy-Index`` (0 when absent).
 
@@ -77,7 +90,7 @@ def policy_of(request: Request) -> int:
 
 
 def suffix_of(target: Target) -> str:
-    """The suffix a ``REPLICATE`` names in the account's place: ``*`` or three hex digits.
+    """The suffix a replication request names in the account's place: ``*`` or three hex digits.
 
     :raises BadPath: for anything else.
     """

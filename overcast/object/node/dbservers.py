@@ -22,7 +22,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from overcast.object.headers import CONTAINER_SETTINGS
-from overcast.object.node.common import NodeConfig, Target, plain, timestamp_of, title
+from overcast.object.node.common import (
+    NodeConfig,
+    Target,
+    is_replication,
+    plain,
+    timestamp_of,
+    title,
+)
 from overcast.object.paths import hash_path
 from overcast.object.storage.databases import (
     AccountDatabase,
@@ -191,8 +198,8 @@ class DatabaseServer:
         )
 
     async def replicate(self, request: Request, target: Target) -> Response:
-        """``REPLICATE``: take in another replica's record and rows (a JSON body, which may
-        be empty), then answer this replica's digest, for the sender to compare."""
+        """Replication (:data:`REPLICATE`): take in another replica's record and rows (a
+        JSON body, which may be empty), then answer this replica's digest, to compare."""
         db = self.database(target)
         body = await request.body()
         if body:
@@ -245,9 +252,9 @@ class ContainerServer(DatabaseServer):
             return plain(507, f"{target.device} is not a device here")
         if target.obj is not None:
             return await self.object_row(request, target)
-        method = request.method
-        if method == "REPLICATE":
+        if is_replication(request):
             return await self.replicate(request, target)
+        method = request.method
         if method == "PUT":
             return await self.put(request, target)
         if method in ("GET", "HEAD"):
@@ -407,9 +414,9 @@ class AccountServer(DatabaseServer):
             return plain(507, f"{target.device} is not a device here")
         if target.container is not None:
             return await self.container_report(request, target)
-        method = request.method
-        if method == "REPLICATE":
+        if is_replication(request):
             return await self.replicate(request, target)
+        method = request.method
         if method == "PUT":
             timestamp = timestamp_of(request)
             db = self.database(target)

@@ -28,6 +28,7 @@ from overcast.object.headers import OBJECT_SETTINGS
 from overcast.object.node.common import (
     NodeConfig,
     Target,
+    is_replication,
     plain,
     policy_of,
     suffix_of,
@@ -99,6 +100,8 @@ class ObjectServer:
     async def handle(self, request: Request, target: Target) -> Response:
         if not (self.config.devices / target.device).is_dir():
             return plain(507, f"{target.device} is not a device here")
+        if is_replication(request):
+            return await self.replicate(request, target)
         method = request.method
         if method == "PUT":
             return await self.put(request, target)
@@ -108,13 +111,11 @@ class ObjectServer:
             return await self.post(request, target)
         if method == "DELETE":
             return await self.delete(request, target)
-        if method == "REPLICATE":
-            return await self.replicate(request, target)
         return plain(405)
 
     async def replicate(self, request: Request, target: Target) -> Response:
-        """``REPLICATE /<device>/<partition>/*``: the partition's suffix hashes;
-        ``REPLICATE /<device>/<partition>/<suffix>``: that suffix's objects and their files.
+        """Replication (:data:`REPLICATE`) of ``/<device>/<partition>/*``: the partition's
+        suffix hashes; of ``/<device>/<partition>/<suffix>``: that suffix's objects and files.
         """
         policy = policy_of(request)
         partition = self.config.devices / target.device / data_dir(policy) / str(target.partition)

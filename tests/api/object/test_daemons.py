@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+from typing import Any
+
+import httpx
 
 from overcast.object.bootstrap import layout, load_rings
 from overcast.object.daemons.auditor import ObjectAuditor
@@ -11,6 +14,7 @@ from overcast.object.daemons.db_replicator import DatabaseReplicator
 from overcast.object.daemons.expirer import ObjectExpirer
 from overcast.object.daemons.replicator import ObjectReplicator
 from overcast.object.daemons.updater import ObjectUpdater
+from overcast.object.node.common import REPLICATE
 from overcast.object.storage.diskfile import DiskFile, path_hash
 from tests.api.identity.conftest import Api
 from tests.api.object.conftest import Swift, account
@@ -150,19 +154,26 @@ async def test_replicate_refuses_a_bad_body(me: Api, swift: Swift) -> None:
     part, nodes = load_rings(swift.settings).container.get_nodes(acct, "bad-rep")
     url = f"http://{nodes[0].ip}:{nodes[0].port}/{nodes[0].device}/{part}/{acct}/bad-rep"
     for body in (b"not json", b'{"rows": []}', b'{"state": {}, "rows": [{"name": "x"}]}'):
-        refused = await swift.peers.request("REPLICATE", url, content=body)
+        refused = await replicate(swift, url, content=body)
         assert refused.status_code == 400, body
-    digest = (await swift.peers.request("REPLICATE", url)).json()
+    digest = (await replicate(swift, url)).json()
     assert digest["count"] == 0
 
 
 async def test_object_replicate_refuses_bad_suffixes_and_policies(swift: Swift) -> None:
     node = load_rings(swift.settings).objects[0].primaries(0)[0]
     base = f"http://{node.ip}:{node.port}/{node.device}/0"
-    assert (await swift.peers.request("REPLICATE", f"{base}/*")).status_code == 200
+    assert (await replicate(swift, f"{base}/*")).status_code == 200
     for suffix in ("..", "abcd", "xyz"):
-        assert (await swift.peers.request("REPLICATE", f"{base}/{suffix}")).status_code == 400
+        assert (await replicate(swift, f"{base}/{suffix}")).status_code == 400
     bad_policy = {"X-Backend-Storage-Policy-Index": "gold"}
-    refused = await swift.peers.request("REPLICATE", f"{base}/*", headers=bad_policy)
+    refused = await replicate(swift, f"{base}/*", headers=bad_policy)
     assert refused.status_code == 400
     assert (await swift.peers.get(f"{base}/a/c/o", headers=bad_policy)).status_code == 400
+
+
+async def replicate(swift: Swift, url: str, **kwargs: Any) -> httpx.Response:
+    """A replication request to a node, as the replicators send it."""
+    method, marker = REPLICATE
+    headers = {**marker, **kwargs.pop("headers", {})}
+    return await swift.peers.request(method, url, headers=headers, **kwargs)
