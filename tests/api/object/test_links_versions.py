@@ -96,3 +96,24 @@ async def test_a_link_to_another_projects_object_does_not_open_it(me: Api, swift
     }
     assert (await stranger.put(f"{theirs}/links/l", headers=link, content=b"")).status_code == 201
     assert (await stranger.get(f"{theirs}/links/l")).status_code == 403
+
+
+async def test_a_versioned_symlink_is_kept_as_a_link_not_as_its_targets_bytes(me: Api) -> None:
+    base = account(me)
+    await me.put(f"{base}/old-links")
+    await me.put(f"{base}/vlinks", headers={"X-Versions-Location": "old-links"})
+    await me.put(f"{base}/vlinks/target", content=b"first target")
+    link = {"X-Symlink-Target": "vlinks/target"}
+    assert (await me.put(f"{base}/vlinks/ln", headers=link, content=b"")).status_code == 201
+    await me.put(f"{base}/vlinks/ln", content=b"plain now")  # the link goes to the archive
+
+    (kept,) = (await me.get(f"{base}/old-links?format=json")).json()
+    assert kept["content_type"] == "application/symlink" and kept["bytes"] == 0
+    archived = await me.get(f"{base}/old-links/{kept['name']}?symlink=get")
+    assert archived.headers["x-symlink-target"] == "vlinks/target"
+    await me.put(f"{base}/vlinks/target", content=b"second target")
+    assert (await me.get(f"{base}/old-links/{kept['name']}")).content == b"second target"
+
+    assert (await me.delete(f"{base}/vlinks/ln")).status_code == 204  # the link comes back
+    restored = await me.get(f"{base}/vlinks/ln?symlink=get")
+    assert restored.headers["x-symlink-target"] == "vlinks/target"

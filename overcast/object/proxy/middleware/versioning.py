@@ -31,6 +31,8 @@ from overcast.object.proxy.request import (
 STACK = "x-versions-location"
 HISTORY = "x-history-location"
 KEPT = (*OBJECT_SETTINGS, "x-static-large-object")
+AS_STORED = {"multipart-manifest": "get", "symlink": "get"}
+"""How a version is read: a large object's manifest and a symlink itself, not what they name."""
 KEPT_PREFIXES = ("x-object-meta-", "x-object-sysmeta-")
 LISTING_BYTES = 64 * 1024 * 1024
 
@@ -82,9 +84,7 @@ class Versioning(Middleware):
     ) -> Response | None:
         """Copy the current object to the versions container (None: done or nothing to keep)."""
         current = await self.app(
-            request.sub(
-                "GET", request.path, query={"multipart-manifest": "get"}, source="versioned_writes"
-            )
+            request.sub("GET", request.path, query=AS_STORED, source="versioned_writes")
         )
         if current.status_code == 404:
             await discard(current)
@@ -122,9 +122,7 @@ class Versioning(Middleware):
         for entry in json.loads(await drain(listing, LISTING_BYTES) or b"[]"):
             version = object_path(account, location, entry["name"])
             got = await self.app(
-                request.sub(
-                    "GET", version, query={"multipart-manifest": "get"}, source="versioned_writes"
-                )
+                request.sub("GET", version, query=AS_STORED, source="versioned_writes")
             )
             if got.status_code == 404:
                 await discard(got)
