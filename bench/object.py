@@ -16,6 +16,10 @@ With ``--swift`` the machine's limits are measured too (``../shared/anchors/limi
 O_DIRECT disk write/read, fsync'd 4 KiB files/s, Python loopback HTTP). Medians of
 ``--repeat`` runs; each Overcast figure is also shown as a ratio to Swift's. JSON
 goes to bench/results/object.json.
+
+The load comes from one aiohttp client (128 connections) for both clouds: httpx's
+connection pool checks every idle connection on each request, which at
+concurrency 64 made the client, not the server, the bottleneck.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -62,7 +67,7 @@ def percentile(values: list[float], share: float) -> float:
 
 
 async def small_objects(
-    client: httpx.AsyncClient, where: str, count: int, concurrency: int
+    client: aiohttp.ClientSession, where: str, count: int, concurrency: int
 ) -> dict[str, dict[str, float]]:
     """PUT, then GET, then HEAD ``count`` 4 KiB objects, ``concurrency`` at a time."""
     results = {}
@@ -76,10 +81,11 @@ async def small_objects(
             for index in queue:
                 body = SMALL if method == "PUT" else None
                 started = time.perf_counter()
-                response = await client.request(method, f"{where}/o{index}", content=body)
+                async with client.request(method, f"{where}/o{index}", data=body) as response:
+                    await response.read()
                 latencies.append(time.perf_counter() - started)
-                if response.status_code >= 300:
-                    raise RuntimeError(f"{method} o{index}: {response.status_code}")
+                if response.status >= 300:
+                    raise RuntimeError(f"{method} o{index}: {response.status}")
 
         began = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(concurrency)))
@@ -98,17 +104,18 @@ async def _stream(mib: int) -> AsyncIterator[bytes]:
         yield chunk
 
 
-async def large_object(client: httpx.AsyncClient, where: str, mib: int) -> dict[str, float]:
+async def large_object(client: aiohttp.ClientSession, where: str, mib: int) -> dict[str, float]:
     headers = {"Content-Length": str(mib * MIB)}
     began = time.perf_counter()
-    made = await client.put(f"{where}/large", content=_stream(mib), headers=headers, timeout=600)
+    async with client.put(f"{where}/large", data=_stream(mib), headers=headers) as made:
+        text = await made.text()
     put_s = time.perf_counter() - began
-    if made.status_code != 201:
-        raise RuntimeError(f"large PUT: {made.status_code} {made.text[:200]}")
+    if made.status != 201:
+        raise RuntimeError(f"large PUT: {made.status} {text[:200]}")
     began = time.perf_counter()
     received = 0
-    async with client.stream("GET", f"{where}/large", timeout=600) as response:
-        async for chunk in response.aiter_raw():
+    async with client.get(f"{where}/large") as response:
+        async for chunk in response.content.iter_chunked(MIB):
             received += len(chunk)
     get_s = time.perf_counter() - began
     if received != mib * MIB:
@@ -116,44 +123,55 @@ async def large_object(client: httpx.AsyncClient, where: str, mib: int) -> dict[
     return {"put_MBps": mib * MIB / put_s / 1e6, "get_MBps": mib * MIB / get_s / 1e6}
 
 
-async def listing(client: httpx.AsyncClient, where: str, count: int) -> dict[str, float]:
+async def listing(client: aiohttp.ClientSession, where: str, count: int) -> dict[str, float]:
     """Fill a container with ``count`` empty objects, then time its full JSON listing."""
     queue = iter(range(count))
 
     async def worker() -> None:
         for index in queue:
-            response = await client.put(f"{where}/item-{index:06}", content=b"")
-            if response.status_code != 201:
-                raise RuntimeError(f"listing fill: {response.status_code}")
+            async with client.put(f"{where}/item-{index:06}", data=b"") as response:
+                if response.status != 201:
+                    raise RuntimeError(f"listing fill: {response.status}")
 
     await asyncio.gather(*(worker() for _ in range(64)))
     times = []
     for _ in range(3):
         began = time.perf_counter()
-        response = await client.get(where, params={"format": "json", "limit": "10000"})
+        params = {"format": "json", "limit": "10000"}
+        async with client.get(where, params=params) as response:
+            found = await response.json()
         times.append(time.perf_counter() - began)
-        if len(response.json()) != min(count, 10_000):
-            raise RuntimeError(f"listing gave {len(response.json())} objects")
+        if len(found) != min(count, 10_000):
+            raise RuntimeError(f"listing gave {len(found)} objects")
     return {"listing_ms": statistics.median(times) * 1000}
 
 
 async def measure(endpoint: Endpoint, objects: int, listed: int, mib: int) -> dict[str, Any]:
     headers = {"X-Auth-Token": endpoint.token}
-    limits = httpx.Limits(max_connections=128, max_keepalive_connections=128)
-    async with httpx.AsyncClient(headers=headers, limits=limits, timeout=120) as client:
+    connector = aiohttp.TCPConnector(limit=128)
+    timeout = aiohttp.ClientTimeout(total=600)
+    async with aiohttp.ClientSession(
+        headers=headers, connector=connector, timeout=timeout
+    ) as client:
         run = uuid.uuid4().hex[:8]
         found: dict[str, Any] = {}
         for concurrency in (16, 64):
             where = f"{endpoint.storage_url}/bench-{run}-c{concurrency}"
-            await client.put(where)
+            await _create(client, where)
             found[f"c{concurrency}"] = await small_objects(client, where, objects, concurrency)
         where = f"{endpoint.storage_url}/bench-{run}-large"
-        await client.put(where)
+        await _create(client, where)
         found["large"] = await large_object(client, where, mib)
         where = f"{endpoint.storage_url}/bench-{run}-list"
-        await client.put(where)
+        await _create(client, where)
         found["listing"] = await listing(client, where, listed)
     return found
+
+
+async def _create(client: aiohttp.ClientSession, container: str) -> None:
+    async with client.put(container) as response:
+        if response.status >= 300:
+            raise RuntimeError(f"PUT {container}: {response.status}")
 
 
 def median_of(runs: list[dict[str, Any]]) -> dict[str, Any]:
