@@ -14,8 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import anyio
-
+from overcast.common.threads import in_thread
 from overcast.object.daemons.common import NodeDaemon
 from overcast.object.storage.diskfile import Corrupt, DiskFile, NotFound, data_dir
 
@@ -72,15 +71,13 @@ class ObjectAuditor(NodeDaemon):
         stats = AuditStats()
         if not self.devices.exists():
             return stats
-        found = await anyio.to_thread.run_sync(
-            lambda: list(object_files(self.devices, self.policies))
-        )
+        found = await in_thread(lambda: list(object_files(self.devices, self.policies)))
         for df in found:
-            read, problem = await anyio.to_thread.run_sync(audit, df)
+            read, problem = await in_thread(audit, df)
             stats.checked += 1
             stats.bytes += read
             if problem is not None:
                 LOG.warning("quarantining %s: %s", df.path, problem)
-                await anyio.to_thread.run_sync(df.quarantine)
+                await in_thread(df.quarantine)
                 stats.quarantined += 1
         return stats

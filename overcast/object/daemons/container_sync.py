@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
-import anyio
 import httpx
 
+from overcast.common.threads import in_thread
 from overcast.object import sync
 from overcast.object.daemons.common import NodeDaemon
 from overcast.object.node.common import title
@@ -82,7 +82,7 @@ class ContainerSyncDaemon(NodeDaemon):
         return stats
 
     async def sync_container(self, device: str, db: ContainerDatabase, stats: SyncStats) -> None:
-        info = await anyio.to_thread.run_sync(db.info)
+        info = await in_thread(db.info)
         metadata = info["metadata"]
         sync_to = metadata.get("X-Container-Sync-To", ["", ""])[0]
         key = metadata.get("X-Container-Sync-Key", ["", ""])[0]
@@ -99,21 +99,21 @@ class ContainerSyncDaemon(NodeDaemon):
         index, replicas = mine
         stats.containers += 1
         where = Where(account, container, int(info.get("policy", 0)), target, key)
-        point_mine, point_all = await anyio.to_thread.run_sync(db.sync_points, sync_to)
+        point_mine, point_all = await in_thread(db.sync_points, sync_to)
         try:
-            for row in await anyio.to_thread.run_sync(db.rows_since, point_mine, BATCH):
+            for row in await in_thread(db.rows_since, point_mine, BATCH):
                 if _owner(row.name, replicas) == index:
                     await self.send(row, where, stats)
                 point_mine = row.timestamp
             cutoff = time.time() - LAG
-            for row in await anyio.to_thread.run_sync(db.rows_since, point_all, BATCH):
+            for row in await in_thread(db.rows_since, point_all, BATCH):
                 if row.timestamp.seconds > cutoff:
                     break
                 if _owner(row.name, replicas) != index:
                     await self.send(row, where, stats)
                 point_all = row.timestamp
         finally:  # what was sent stays sent, even when a later row failed
-            await anyio.to_thread.run_sync(db.set_sync_points, sync_to, point_mine, point_all)
+            await in_thread(db.set_sync_points, sync_to, point_mine, point_all)
 
     def replica_index(self, device: str, account: str, container: str) -> tuple[int, int] | None:
         """(which primary this node's ``device`` is, how many there are), or None."""

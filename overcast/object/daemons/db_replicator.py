@@ -20,9 +20,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-import anyio
 import httpx
 
+from overcast.common.threads import in_thread
 from overcast.object.daemons.common import NodeDaemon
 from overcast.object.node.common import REPLICATE
 from overcast.object.ring.devices import Device
@@ -62,7 +62,7 @@ class DatabaseReplicator(NodeDaemon):
         if not self.devices.exists():
             return stats
         for kind in self.kinds:
-            found = await anyio.to_thread.run_sync(list, databases(self.devices, kind))
+            found = await in_thread(list, databases(self.devices, kind))
             for device, path in found:
                 db: Database = (
                     ContainerDatabase(path) if kind == "container" else AccountDatabase(path)
@@ -87,13 +87,13 @@ class DatabaseReplicator(NodeDaemon):
         self, kind: str, device: str, path: Path, db: Database, stats: DbReplicationStats
     ) -> None:
         stats.databases += 1
-        state = await anyio.to_thread.run_sync(db.state)
+        state = await in_thread(db.state)
         names = [state["account"]] + ([state["container"]] if kind == "container" else [])
         part, nodes = self.ring(kind).get_nodes(*names)
         here = (self.settings.object.node_ip, self.port(kind), device)
         primary = any((n.ip, n.port, n.device) == here for n in nodes)
         others = [n for n in nodes if (n.ip, n.port, n.device) != here]
-        ours = await anyio.to_thread.run_sync(db.digest)
+        ours = await in_thread(db.digest)
         all_in_sync = True
         for node in others:
             url = _url(node, part, names)
@@ -102,7 +102,7 @@ class DatabaseReplicator(NodeDaemon):
                 stats.in_sync += 1
                 continue
             after = ""
-            while rows := await anyio.to_thread.run_sync(db.rows_after, after, BATCH):
+            while rows := await in_thread(db.rows_after, after, BATCH):
                 theirs = await self.send(
                     url, {"state": state, "rows": [row_to_json(r) for r in rows]}
                 )
@@ -110,7 +110,7 @@ class DatabaseReplicator(NodeDaemon):
                 after = rows[-1].name
             all_in_sync &= theirs.get("count", -1) >= ours["count"]
         if not primary and all_in_sync and others:
-            await anyio.to_thread.run_sync(lambda: shutil.rmtree(path.parent, ignore_errors=True))
+            await in_thread(lambda: shutil.rmtree(path.parent, ignore_errors=True))
             stats.handoffs_removed += 1
 
     async def send(self, url: str, body: dict[str, Any]) -> dict[str, Any]:

@@ -13,9 +13,9 @@ import time
 from dataclasses import dataclass
 from urllib.parse import quote
 
-import anyio
 import httpx
 
+from overcast.common.threads import in_thread
 from overcast.object.daemons.auditor import object_files
 from overcast.object.daemons.common import NodeDaemon
 from overcast.object.storage.diskfile import DiskFile, DiskFileError
@@ -49,10 +49,10 @@ class ObjectExpirer(NodeDaemon):
         stats = ExpirerStats()
         if not self.devices.exists():
             return stats
-        found = await anyio.to_thread.run_sync(list, object_files(self.devices, self.policies))
+        found = await in_thread(list, object_files(self.devices, self.policies))
         for df in found:
             stats.checked += 1
-            due = await anyio.to_thread.run_sync(_expiry, df)
+            due = await in_thread(_expiry, df)
             if due is None:
                 continue
             if await self.expire(df, *due):

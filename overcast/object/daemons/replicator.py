@@ -23,9 +23,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-import anyio
 import httpx
 
+from overcast.common.threads import in_thread
 from overcast.object.daemons.common import NodeDaemon
 from overcast.object.node.common import REPLICATE
 from overcast.object.ring.devices import Device
@@ -78,7 +78,7 @@ class ObjectReplicator(NodeDaemon):
         nodes = self.rings.objects[policy].primaries(part)
         primary = any(self.mine(node, device) for node in nodes)
         others = [node for node in nodes if not self.mine(node, device)]
-        local = await anyio.to_thread.run_sync(suffix_hashes, path)
+        local = await in_thread(suffix_hashes, path)
         in_sync = True
         for node in others:
             try:
@@ -88,7 +88,7 @@ class ObjectReplicator(NodeDaemon):
                 stats.failures += 1
                 in_sync = False
         if not primary and in_sync:
-            await anyio.to_thread.run_sync(lambda: shutil.rmtree(path, ignore_errors=True))
+            await in_thread(lambda: shutil.rmtree(path, ignore_errors=True))
             stats.handoffs_removed += 1
 
     async def push_partition(
@@ -108,7 +108,7 @@ class ObjectReplicator(NodeDaemon):
         all_there = True
         for suffix in differing:
             theirs = await self.ask(node, policy, part, suffix)
-            ours = await anyio.to_thread.run_sync(suffix_listing, path, suffix)
+            ours = await in_thread(suffix_listing, path, suffix)
             for hash_, names in ours.items():
                 if theirs.get(hash_) == names:
                     continue
@@ -133,14 +133,14 @@ class ObjectReplicator(NodeDaemon):
         self, node: Device, df: DiskFile, policy: int, part: int, theirs: list[str]
     ) -> int:
         """How many writes it took to bring ``node`` up to this object (-1: it failed)."""
-        files = await anyio.to_thread.run_sync(df.files)
+        files = await in_thread(df.files)
         base = next((f for f in files if f[1] != ".meta"), None)
         meta = next((f for f in files if f[1] == ".meta"), None)
         remote_base, remote_meta = _newest(theirs)
         writes = 0
         if base is not None and (remote_base is None or remote_base < base[0]):
             timestamp, ext, path = base
-            metadata, size = await anyio.to_thread.run_sync(_read, path)
+            metadata, size = await in_thread(_read, path)
             if ext == ".ts":
                 ok = await self.send(node, policy, part, "DELETE", metadata, timestamp)
             else:
@@ -151,9 +151,9 @@ class ObjectReplicator(NodeDaemon):
             writes += 1
         newer_meta = meta is not None and (base is None or meta[0] > base[0])
         if meta is not None and newer_meta and (remote_meta is None or remote_meta < meta[0]):
-            metadata, _ = await anyio.to_thread.run_sync(_read, meta[2])
+            metadata, _ = await in_thread(_read, meta[2])
             if base is not None:
-                name = (await anyio.to_thread.run_sync(_read, base[2]))[0].get("Name")
+                name = (await in_thread(_read, base[2]))[0].get("Name")
                 metadata.setdefault("Name", name)
             if not await self.send(node, policy, part, "POST", metadata, meta[0]):
                 return -1
@@ -199,7 +199,7 @@ def _read(path: Path) -> tuple[dict[str, Any], int]:
 
 async def _body(found: Found) -> AsyncIterator[bytes]:
     chunks = found.chunks(size=CHUNK)
-    while chunk := await anyio.to_thread.run_sync(next, chunks, b""):
+    while chunk := await in_thread(next, chunks, b""):
         yield chunk
 
 

@@ -9,9 +9,9 @@ import json
 import logging
 from dataclasses import dataclass
 
-import anyio
 import httpx
 
+from overcast.common.threads import in_thread
 from overcast.object.daemons.common import NodeDaemon
 
 LOG = logging.getLogger(__name__)
@@ -31,7 +31,7 @@ class ObjectUpdater(NodeDaemon):
         pending = sorted(self.devices.glob("*/async_pending/*.json"))
         for path in pending:
             try:
-                update = json.loads(await anyio.to_thread.run_sync(path.read_text))
+                update = json.loads(await in_thread(path.read_text))
                 response = await self.client.request(
                     update["method"],
                     update["url"],

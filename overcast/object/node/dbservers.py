@@ -16,11 +16,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-import anyio
 import httpx
 from starlette.requests import Request
 from starlette.responses import Response
 
+from overcast.common.threads import in_thread
 from overcast.object.headers import CONTAINER_SETTINGS
 from overcast.object.node.common import (
     NodeConfig,
@@ -130,7 +130,7 @@ class RowBatches:
             self._waiting[db.path] = []
             rows = [row for row, _ in batch]
             try:
-                merged = await anyio.to_thread.run_sync(partial(db.merge, rows, if_live=True))
+                merged = await in_thread(partial(db.merge, rows, if_live=True))
             except Exception as exc:  # every caller of this batch hears of it
                 for _, done in batch:
                     if not done.done():
@@ -167,7 +167,7 @@ class DatabaseServer:
     async def head(self, request: Request, target: Target) -> Response:
         db = self.database(target)
         try:
-            info = await anyio.to_thread.run_sync(db.info)
+            info = await in_thread(db.info)
         except DatabaseGone:
             return plain(404)
         if info["deleted"]:
@@ -176,7 +176,7 @@ class DatabaseServer:
         if request.method == "HEAD":
             return Response(status_code=204, headers=headers)
         try:
-            listing = await anyio.to_thread.run_sync(self._listing, db, request)
+            listing = await in_thread(self._listing, db, request)
         except ValueError as exc:
             return plain(400, str(exc))
         body = json.dumps(listing_json(listing, containers=self.kind == "account"))
@@ -207,21 +207,21 @@ class DatabaseServer:
                 sent = json.loads(body)
                 rows = [row_from_json(row) for row in sent.get("rows", [])]
                 state = sent["state"]
-                await anyio.to_thread.run_sync(db.absorb, state, rows)
+                await in_thread(db.absorb, state, rows)
             except (ValueError, KeyError, TypeError, AttributeError) as exc:
                 return plain(400, f"Invalid replication body: {exc}")
         if not db.exists():
             return plain(404)
-        digest = await anyio.to_thread.run_sync(db.digest)
+        digest = await in_thread(db.digest)
         return Response(json.dumps(digest), media_type="application/json")
 
     async def post(self, request: Request, target: Target) -> Response:
         timestamp = timestamp_of(request)
         db = self.database(target)
-        if await anyio.to_thread.run_sync(db.is_deleted):
+        if await in_thread(db.is_deleted):
             return plain(404)
         updates = metadata_updates(request, self.meta_names, self.meta_prefixes, timestamp)
-        await anyio.to_thread.run_sync(db.update_metadata, updates)
+        await in_thread(db.update_metadata, updates)
         return plain(204)
 
 
@@ -319,30 +319,30 @@ class ContainerServer(DatabaseServer):
         timestamp = timestamp_of(request)
         db = self.database(target)
         policy = request.headers.get("x-backend-storage-policy-index", "0")
-        if db.exists() and not await anyio.to_thread.run_sync(db.is_deleted):
-            held = (await anyio.to_thread.run_sync(db.info)).get("policy", "0")
+        if db.exists() and not await in_thread(db.is_deleted):
+            held = (await in_thread(db.info)).get("policy", "0")
             if held != policy and "x-backend-storage-policy-index" in request.headers:
                 conflict = {"X-Backend-Storage-Policy-Index": held}
                 return plain(409, "Container is in another storage policy", headers=conflict)
-        created = await anyio.to_thread.run_sync(
+        created = await in_thread(
             lambda: db.initialize(
                 timestamp, account=target.account, container=target.container, policy=policy
             )
         )
         updates = metadata_updates(request, self.meta_names, self.meta_prefixes, timestamp)
         if updates:
-            await anyio.to_thread.run_sync(db.update_metadata, updates)
+            await in_thread(db.update_metadata, updates)
         await self.report(request, target, db)
         return plain(201 if created else 202)
 
     async def delete(self, request: Request, target: Target) -> Response:
         timestamp = timestamp_of(request)
         db = self.database(target)
-        if await anyio.to_thread.run_sync(db.is_deleted):
+        if await in_thread(db.is_deleted):
             return plain(404)
-        if not await anyio.to_thread.run_sync(db.is_empty):
+        if not await in_thread(db.is_empty):
             return plain(409, "There was a conflict when trying to complete your request.")
-        await anyio.to_thread.run_sync(db.mark_deleted, timestamp)
+        await in_thread(db.mark_deleted, timestamp)
         await self.report(request, target, db)
         return plain(204)
 
@@ -357,7 +357,7 @@ class ContainerServer(DatabaseServer):
     ) -> None:
         host, device, partition = route
         try:
-            info = await anyio.to_thread.run_sync(db.info)
+            info = await in_thread(db.info)
         except DatabaseGone:
             return
         names = (device, partition, target.account, target.container or "")
@@ -420,12 +420,10 @@ class AccountServer(DatabaseServer):
         if method == "PUT":
             timestamp = timestamp_of(request)
             db = self.database(target)
-            created = await anyio.to_thread.run_sync(
-                lambda: db.initialize(timestamp, account=target.account)
-            )
+            created = await in_thread(lambda: db.initialize(timestamp, account=target.account))
             updates = metadata_updates(request, self.meta_names, self.meta_prefixes, timestamp)
             if updates:
-                await anyio.to_thread.run_sync(db.update_metadata, updates)
+                await in_thread(db.update_metadata, updates)
             return plain(201 if created else 202)
         if method in ("GET", "HEAD"):
             return await self.head(request, target)
@@ -434,9 +432,9 @@ class AccountServer(DatabaseServer):
         if method == "DELETE":
             timestamp = timestamp_of(request)
             db = self.database(target)
-            if await anyio.to_thread.run_sync(db.is_deleted):
+            if await in_thread(db.is_deleted):
                 return plain(404)
-            await anyio.to_thread.run_sync(db.mark_deleted, timestamp)
+            await in_thread(db.mark_deleted, timestamp)
             return plain(204)
         return plain(405)
 
@@ -458,13 +456,11 @@ class AccountServer(DatabaseServer):
         if not db.exists():
             # the account is created on its first container (Swift's account autocreate)
             created_at = min(put_at, reported_at)
-            await anyio.to_thread.run_sync(
-                lambda: db.initialize(created_at, account=target.account)
-            )
-        elif await anyio.to_thread.run_sync(db.is_deleted):
+            await in_thread(lambda: db.initialize(created_at, account=target.account))
+        elif await in_thread(db.is_deleted):
             return plain(404)
         name = target.container or ""
-        await anyio.to_thread.run_sync(
+        await in_thread(
             lambda: db.put_container(
                 name,
                 put_timestamp=put_at,

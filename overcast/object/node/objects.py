@@ -18,11 +18,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-import anyio
 import httpx
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response, StreamingResponse
 
+from overcast.common.threads import in_thread
 from overcast.object import conditions, ranges
 from overcast.object.headers import OBJECT_SETTINGS
 from overcast.object.node.common import (
@@ -121,9 +121,9 @@ class ObjectServer:
         partition = self.config.devices / target.device / data_dir(policy) / str(target.partition)
         suffix = suffix_of(target)
         if suffix == "*":
-            found: dict[str, Any] = await anyio.to_thread.run_sync(suffix_hashes, partition)
+            found: dict[str, Any] = await in_thread(suffix_hashes, partition)
         else:
-            found = await anyio.to_thread.run_sync(suffix_listing, partition, suffix)
+            found = await in_thread(suffix_listing, partition, suffix)
         return Response(json.dumps(found), media_type="application/json")
 
     # -- reads ----------------------------------------------------------------------------
@@ -242,7 +242,7 @@ class ObjectServer:
                 "ETag": writer.etag,
                 "Content-Length": str(writer.size),
             }
-            await anyio.to_thread.run_sync(writer.commit, metadata)
+            await in_thread(writer.commit, metadata)
         await self._update_container(request, target, "PUT", timestamp, metadata)
         return plain(201, headers={"ETag": f'"{writer.etag}"'})
 
@@ -259,7 +259,7 @@ class ObjectServer:
         posted = kept_headers(request, POSTED, POSTED_PREFIXES)
         if "Content-Type" not in posted:
             posted["Content-Type"] = found.metadata.get("Content-Type", "")
-        await anyio.to_thread.run_sync(df.post, timestamp, posted)
+        await in_thread(df.post, timestamp, posted)
         return plain(202)
 
     async def delete(self, request: Request, target: Target) -> Response:
@@ -272,7 +272,7 @@ class ObjectServer:
             existed = False
         if newest is not None and newest >= timestamp:
             return plain(409, headers={"X-Backend-Timestamp": newest.internal})
-        await anyio.to_thread.run_sync(df.delete, timestamp, {"Name": target.name})
+        await in_thread(df.delete, timestamp, {"Name": target.name})
         await self._update_container(request, target, "DELETE", timestamp, {})
         return plain(204 if existed else 404)
 
@@ -319,9 +319,7 @@ class ObjectServer:
                 return
         except httpx.HTTPError as exc:
             LOG.info("container update %s %s failed: %s", method, url, exc)
-        await anyio.to_thread.run_sync(
-            _queue_update, self.config.devices / target.device, method, url, headers
-        )
+        await in_thread(_queue_update, self.config.devices / target.device, method, url, headers)
 
 
 def _newest(df: DiskFile) -> Timestamp | None:

@@ -17,9 +17,9 @@ from collections.abc import AsyncIterator
 from typing import IO, Any, Literal
 from urllib.parse import unquote
 
-import anyio
 from starlette.responses import Response
 
+from overcast.common.threads import in_thread
 from overcast.object.proxy.errors import error
 from overcast.object.proxy.middleware.base import Middleware
 from overcast.object.proxy.middleware.bulk_results import Results
@@ -69,10 +69,10 @@ class Bulk(Middleware):
         results = Results(extract=True)
         with tempfile.SpooledTemporaryFile(max_size=SPOOL) as spool:
             async for chunk in request.body:
-                await anyio.to_thread.run_sync(spool.write, chunk)
+                await in_thread(spool.write, chunk)
             spool.seek(0)
             try:
-                archive = await anyio.to_thread.run_sync(_open, spool, mode)
+                archive = await in_thread(_open, spool, mode)
             except (tarfile.TarError, EOFError, OSError) as exc:
                 results.fail(400, f"Invalid Tar File: {exc}")
                 return results.response(request.headers.get("accept"))
@@ -166,5 +166,5 @@ def _open(spool: IO[bytes], mode: ReadMode) -> tarfile.TarFile:
 
 
 async def _read(source: IO[bytes]) -> AsyncIterator[bytes]:
-    while chunk := await anyio.to_thread.run_sync(source.read, CHUNK):
+    while chunk := await in_thread(source.read, CHUNK):
         yield chunk
