@@ -257,6 +257,10 @@ class Writer:
         self.size = 0
         self._done = False
 
+    def write_all(self, chunks: list[bytes]) -> None:
+        for chunk in chunks:
+            self.write(chunk)
+
     def write(self, chunk: bytes) -> None:
         self._md5.update(chunk)
         self.size += len(chunk)
