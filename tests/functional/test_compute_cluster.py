@@ -34,6 +34,7 @@ from tests.functional.cloud import (
     OVERCAST,
     RunningCloud,
     free_port,
+    stop_processes,
     wait_ready,
 )
 
@@ -55,13 +56,7 @@ class Cluster:
         agent.wait()
 
     def stop(self) -> None:
-        for agent in self.agents.values():
-            agent.send_signal(signal.SIGINT)
-        for agent in self.agents.values():
-            try:
-                agent.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                agent.kill()
+        stop_processes(self.agents.values())
         self.control.stop()
 
 

@@ -34,6 +34,7 @@ from tests.functional.cloud import (
     RunningCloud,
     free_port,
     public_url,
+    stop_processes,
     wait_ready,
 )
 
@@ -89,13 +90,7 @@ class Node:
             process.wait()
 
     def stop(self) -> None:
-        for process in self.processes.values():
-            process.send_signal(signal.SIGINT)
-        for process in self.processes.values():
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        stop_processes(self.processes.values())
         self.processes.clear()
 
 

@@ -43,34 +43,35 @@ CREATE TABLE IF NOT EXISTS item (
     extra TEXT NOT NULL DEFAULT '{}'       -- containers: put/delete timestamps
 ) WITHOUT ROWID;
 """
-TOTALS = """
+
+
+def _count(row: str, sign: str) -> str:
+    """SQL that adds (``+``) or takes away (``-``) the ``new`` or ``old`` row in its totals."""
+    live = f"(1 - {row}.deleted)"
+    make = (
+        f"INSERT INTO totals (policy) SELECT {row}.policy "
+        f"WHERE NOT EXISTS (SELECT 1 FROM totals WHERE policy = {row}.policy);"
+        if sign == "+"
+        else ""
+    )
+    return (
+        f"{make} UPDATE totals SET rows = rows {sign} {live}, "
+        f"count = count {sign} {live} * {row}.count, size = size {sign} {live} * {row}.size "
+        f"WHERE policy = {row}.policy;"
+    )
+
+
+TOTALS = f"""
 CREATE TABLE IF NOT EXISTS totals (
     policy INTEGER PRIMARY KEY,
     rows INTEGER NOT NULL DEFAULT 0,       -- live rows: objects, or an account's containers
     count INTEGER NOT NULL DEFAULT 0,      -- the live rows' counts: an account's objects
     size INTEGER NOT NULL DEFAULT 0        -- the live rows' bytes
 );
-CREATE TRIGGER IF NOT EXISTS item_added AFTER INSERT ON item BEGIN
-    INSERT INTO totals (policy) SELECT new.policy
-    WHERE NOT EXISTS (SELECT 1 FROM totals WHERE policy = new.policy);
-    UPDATE totals SET rows = rows + 1 - new.deleted,
-        count = count + (1 - new.deleted) * new.count, size = size + (1 - new.deleted) * new.size
-    WHERE policy = new.policy;
-END;
-CREATE TRIGGER IF NOT EXISTS item_removed AFTER DELETE ON item BEGIN
-    UPDATE totals SET rows = rows - 1 + old.deleted,
-        count = count - (1 - old.deleted) * old.count, size = size - (1 - old.deleted) * old.size
-    WHERE policy = old.policy;
-END;
+CREATE TRIGGER IF NOT EXISTS item_added AFTER INSERT ON item BEGIN {_count("new", "+")} END;
+CREATE TRIGGER IF NOT EXISTS item_removed AFTER DELETE ON item BEGIN {_count("old", "-")} END;
 CREATE TRIGGER IF NOT EXISTS item_changed AFTER UPDATE ON item BEGIN
-    UPDATE totals SET rows = rows - 1 + old.deleted,
-        count = count - (1 - old.deleted) * old.count, size = size - (1 - old.deleted) * old.size
-    WHERE policy = old.policy;
-    INSERT INTO totals (policy) SELECT new.policy
-    WHERE NOT EXISTS (SELECT 1 FROM totals WHERE policy = new.policy);
-    UPDATE totals SET rows = rows + 1 - new.deleted,
-        count = count + (1 - new.deleted) * new.count, size = size + (1 - new.deleted) * new.size
-    WHERE policy = new.policy;
+    {_count("old", "-")} {_count("new", "+")}
 END;
 """
 """Each policy's live totals, kept by triggers as rows change (not with ``INSERT OR IGNORE``,
