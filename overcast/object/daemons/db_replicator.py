@@ -11,20 +11,17 @@ and is removed once all took it.
 
 from __future__ import annotations
 
-import json
 import logging
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 from urllib.parse import quote
 
 import httpx
 
 from overcast.common.threads import in_thread
 from overcast.object.daemons.common import NodeDaemon
-from overcast.object.node.common import REPLICATE
 from overcast.object.ring.devices import Device
 from overcast.object.ring.ring import Ring
 from overcast.object.storage.databases import (
@@ -97,14 +94,14 @@ class DatabaseReplicator(NodeDaemon):
         all_in_sync = True
         for node in others:
             url = _url(node, part, names)
-            theirs = await self.send(url, {"state": state})
+            theirs = await self.ask_node(url, body={"state": state})
             if theirs == ours:
                 stats.in_sync += 1
                 continue
             after = ""
             while rows := await in_thread(db.rows_after, after, BATCH):
-                theirs = await self.send(
-                    url, {"state": state, "rows": [row_to_json(r) for r in rows]}
+                theirs = await self.ask_node(
+                    url, body={"state": state, "rows": [row_to_json(r) for r in rows]}
                 )
                 stats.rows_sent += len(rows)
                 after = rows[-1].name
@@ -112,15 +109,6 @@ class DatabaseReplicator(NodeDaemon):
         if not primary and all_in_sync and others:
             await in_thread(lambda: shutil.rmtree(path.parent, ignore_errors=True))
             stats.handoffs_removed += 1
-
-    async def send(self, url: str, body: dict[str, Any]) -> dict[str, Any]:
-        method, marker = REPLICATE
-        response = await self.client.request(
-            method, url, headers=marker, content=json.dumps(body), timeout=self.timeout
-        )
-        response.raise_for_status()
-        found: dict[str, Any] = json.loads(response.content)
-        return found
 
 
 def _url(node: Device, part: int, names: list[str]) -> str:

@@ -13,7 +13,6 @@ primaries (a handoff) is pushed to every primary, then removed once all took it.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import shutil
@@ -27,7 +26,6 @@ import httpx
 
 from overcast.common.threads import in_thread
 from overcast.object.daemons.common import NodeDaemon
-from overcast.object.node.common import REPLICATE
 from overcast.object.ring.devices import Device
 from overcast.object.storage.diskfile import (
     DiskFile,
@@ -122,12 +120,7 @@ class ObjectReplicator(NodeDaemon):
 
     async def ask(self, node: Device, policy: int, part: int, what: str) -> dict[str, Any]:
         url = f"http://{node.ip}:{node.port}/{quote(node.device)}/{part}/{quote(what)}"
-        method, marker = REPLICATE
-        headers = {"X-Backend-Storage-Policy-Index": str(policy), **marker}
-        response = await self.client.request(method, url, headers=headers, timeout=self.timeout)
-        response.raise_for_status()
-        found: dict[str, Any] = json.loads(response.content)
-        return found
+        return await self.ask_node(url, headers={"X-Backend-Storage-Policy-Index": str(policy)})
 
     async def push_object(
         self, node: Device, df: DiskFile, policy: int, part: int, theirs: list[str]
