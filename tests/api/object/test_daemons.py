@@ -177,3 +177,21 @@ async def replicate(swift: Swift, url: str, **kwargs: Any) -> httpx.Response:
     method, marker = REPLICATE
     headers = {**marker, **kwargs.pop("headers", {})}
     return await swift.peers.request(method, url, headers=headers, **kwargs)
+
+
+async def test_a_client_cannot_send_a_replication_request_through_the_proxy(
+    me: Api, swift: Swift
+) -> None:
+    """The marker is an X-Backend-* header, which the proxy strips: the POST stays a POST."""
+    base = account(me)
+    await me.put(f"{base}/no-rep")
+    await me.put(f"{base}/no-rep/o", content=b"kept")
+    _, marker = REPLICATE
+    posted = await me.post(f"{base}/no-rep/o", headers={**marker, "X-Object-Meta-A": "1"})
+    assert posted.status_code == 202  # a metadata POST, not a replication request
+    got = await me.get(f"{base}/no-rep/o")
+    assert got.content == b"kept" and got.headers["x-object-meta-a"] == "1"
+    posted = await me.post(f"{base}/no-rep", headers=marker)
+    assert posted.status_code == 204
+    listed = await me.get(f"{base}/no-rep?format=json")
+    assert [row["name"] for row in listed.json()] == ["o"]
