@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from overcast.common.api.errors import NotFound
@@ -24,8 +24,12 @@ DEFAULT_FLAVORS = (
 """The flavors a new cloud starts with (Nova's classic five plus DevStack's two small ones)."""
 
 
+_BY_FLAVORID = select(Flavor).where(Flavor.flavorid == bindparam("flavorid"))
+"""Built once: every create looks its flavor up."""
+
+
 async def find_flavor(session: AsyncSession, flavorid: str) -> Flavor | None:
-    found: Flavor | None = await session.scalar(select(Flavor).where(Flavor.flavorid == flavorid))
+    found: Flavor | None = await session.scalar(_BY_FLAVORID, {"flavorid": flavorid})
     return found
 
 

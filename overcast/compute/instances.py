@@ -5,16 +5,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, insert, literal, select, update
+from sqlalchemy import Insert, Select, Update, bindparam, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import raiseload, selectinload
 
+from overcast.common.db import table_of
 from overcast.compute import placement
 from overcast.compute.models import (
     Instance,
     InstanceAction,
     InstanceActionEvent,
     InstanceFault,
+    InstanceMetadata,
     Migration,
     ServerGroupMember,
 )
@@ -35,12 +37,34 @@ def _loading(spec: bool) -> list[Any]:
     return [metadata, raiseload(Instance.tags)]
 
 
+def _live(spec: bool) -> Select[Instance]:
+    return (
+        select(Instance)
+        .where(Instance.uuid == bindparam("uuid"), Instance.deleted.is_(False))
+        .options(*_loading(spec))
+    )
+
+
+_LIVE = {spec: _live(spec) for spec in (False, True)}
+"""Built once: a statement built per call spent more on its cache key than on the read."""
+
+_METADATA_ITEMS = table_of(InstanceMetadata).c
+_METADATA = (
+    select(_METADATA_ITEMS.key, _METADATA_ITEMS.value)
+    .where(_METADATA_ITEMS.instance_uuid == bindparam("uuid"))
+    .order_by(_METADATA_ITEMS.key)
+)
+
+
 async def live_instance(session: AsyncSession, uuid: str, *, spec: bool = False) -> Instance | None:
     """The instance with this uuid, unless it is deleted (with its metadata when ``spec``)."""
-    instance = await session.get(Instance, uuid, options=_loading(spec))
-    if instance is None or instance.deleted:
-        return None
-    return instance
+    found: Instance | None = await session.scalar(_LIVE[spec], {"uuid": uuid})
+    return found
+
+
+async def metadata_of(session: AsyncSession, uuid: str) -> dict[str, str]:
+    """An instance's metadata, read without loading it into the instance (one Core select)."""
+    return {row.key: row.value for row in await session.execute(_METADATA, {"uuid": uuid})}
 
 
 async def live_instances(session: AsyncSession, uuids: list[str]) -> list[Instance]:
@@ -112,6 +136,49 @@ async def latest_action_id(session: AsyncSession, uuid: str) -> int | None:
     return found
 
 
+def _latest_action() -> Select[int]:
+    return (
+        select(InstanceAction.id)
+        .where(InstanceAction.instance_uuid == bindparam("uuid"))
+        .order_by(InstanceAction.id.desc())
+        .limit(1)
+    )
+
+
+def _event_statements() -> tuple[Insert, dict[tuple[bool, bool], Update]]:
+    """The two statements of :func:`record_event`, built once (SQLAlchemy then caches their SQL).
+
+    The event is inserted from a select of the latest action's id (nothing, when
+    the instance has no action); that action is updated by the same id, setting
+    ``finish_time`` when the event finished and ``message`` when it failed. They
+    are Core statements on the tables: the ORM would take a dict of parameters
+    for a bulk insert.
+    """
+    columns = InstanceActionEvent.__table__.c
+    names = ("event", "result", "traceback", "host", "start_time", "finish_time")
+    values = [bindparam(name, type_=columns[name].type) for name in names]
+    add_event = insert(table_of(InstanceActionEvent)).from_select(
+        ["action_id", *names], _latest_action().add_columns(*values)
+    )
+    updates = {}
+    for finished in (False, True):
+        for failed in (False, True):
+            changes: dict[str, Any] = {"updated_at": bindparam("now")}
+            if finished:
+                changes["finish_time"] = bindparam("now")
+            if failed:
+                changes["message"] = "Error"
+            updates[finished, failed] = (
+                update(table_of(InstanceAction))
+                .where(InstanceAction.id == _latest_action().scalar_subquery())
+                .values(**changes)
+            )
+    return add_event, updates
+
+
+_ADD_EVENT, _FINISH_ACTION = _event_statements()
+
+
 async def record_event(
     session: AsyncSession,
     uuid: str,
@@ -125,42 +192,22 @@ async def record_event(
 ) -> None:
     """An event of the instance's latest action, finished now (or started, with no result).
 
-    Two statements, neither of which loads the action: the event is inserted from
-    a select of the latest action's id (nothing, when the instance has no action),
-    and that action is updated by the same id.
+    Two statements, neither of which loads the action (see :func:`_event_statements`).
     """
-    latest = (
-        select(InstanceAction.id)
-        .where(InstanceAction.instance_uuid == uuid)
-        .order_by(InstanceAction.id.desc())
-        .limit(1)
-    )
-    columns = InstanceActionEvent.__table__.c
-    values = {
-        "event": event,
-        "result": result,
-        "traceback": traceback,
-        "host": host,
-        "start_time": started or now,
-        "finish_time": now if result is not None else None,
-    }
     await session.execute(
-        insert(InstanceActionEvent).from_select(
-            ["action_id", *values],
-            latest.add_columns(*(literal(v, columns[k].type) for k, v in values.items())),
-        )
+        _ADD_EVENT,
+        {
+            "uuid": uuid,
+            "event": event,
+            "result": result,
+            "traceback": traceback,
+            "host": host,
+            "start_time": started or now,
+            "finish_time": now if result is not None else None,
+        },
     )
-    changes: dict[str, Any] = {"updated_at": now}
-    if result == "Error":
-        changes["message"] = "Error"
-    if result is not None:
-        changes["finish_time"] = now
-    await session.execute(
-        update(InstanceAction)
-        .where(InstanceAction.id == latest.scalar_subquery())
-        .values(**changes)
-        .execution_options(synchronize_session=False)
-    )
+    finish = _FINISH_ACTION[result is not None, result == "Error"]
+    await session.execute(finish, {"uuid": uuid, "now": now})
 
 
 async def mark_deleted(

@@ -9,14 +9,16 @@ second finds the condition false and fails, so a host is never overcommitted.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import case, delete, insert, select, update
+from sqlalchemy import Integer, Update, bindparam, case, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from overcast.common.config import ComputeSettings
+from overcast.common.db import table_of
 from overcast.compute.models import Allocation, ComputeNode, Inventory
 from overcast.scheduler.hosts import DISK_GB, MEMORY_MB, VCPU
 
@@ -65,22 +67,8 @@ async def claim(
     wanted = {rc: amount for rc, amount in sorted(resources.items()) if amount > 0}
     if not wanted:
         return {}
-    amount = case(wanted, value=Inventory.resource_class)
-    capacity = (Inventory.total - Inventory.reserved) * Inventory.allocation_ratio
-    rows = (
-        await session.execute(
-            update(Inventory)
-            .where(
-                Inventory.provider_id == provider_id,
-                Inventory.resource_class.in_(wanted),
-                Inventory.used + amount <= capacity,
-                Inventory.max_unit >= amount,
-            )
-            .values(used=Inventory.used + amount)
-            .returning(Inventory.resource_class, Inventory.used)
-            .execution_options(synchronize_session=False)
-        )
-    ).all()
+    params = {"provider": provider_id, **{f"n_{rc}": n for rc, n in wanted.items()}}
+    rows = (await session.execute(_claim_statement(tuple(wanted)), params)).all()
     if len(rows) != len(wanted):
         lacking = await _short(session, provider_id, wanted)
         raise ClaimFailed(f"no room for {lacking} on provider {provider_id}")
@@ -89,6 +77,31 @@ async def claim(
         insert(Allocation), [{**held, "resource_class": rc, "used": n} for rc, n in wanted.items()]
     )
     return {row.resource_class: row.used for row in rows}
+
+
+@functools.cache
+def _claim_statement(classes: tuple[str, ...]) -> Update:
+    """The claim's UPDATE for these resource classes, built once per set of classes.
+
+    The amounts are parameters (``n_<class>``), so a boot's claim reuses the
+    compiled SQL instead of building the statement and its cache key again.
+    """
+    table = table_of(Inventory)
+    amount = case(
+        {rc: bindparam(f"n_{rc}", type_=Integer) for rc in classes}, value=table.c.resource_class
+    )
+    capacity = (table.c.total - table.c.reserved) * table.c.allocation_ratio
+    return (
+        update(table)
+        .where(
+            table.c.provider_id == bindparam("provider"),
+            table.c.resource_class.in_(classes),
+            table.c.used + amount <= capacity,
+            table.c.max_unit >= amount,
+        )
+        .values(used=table.c.used + amount)
+        .returning(table.c.resource_class, table.c.used)
+    )
 
 
 async def _short(session: AsyncSession, provider_id: int, wanted: dict[str, int]) -> str:

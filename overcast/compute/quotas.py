@@ -7,22 +7,40 @@ the transaction that creates.
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from overcast.common.config import ComputeQuota
+from overcast.common.db import table_of
 from overcast.compute.models import Instance, Quota, QuotaClass
 
 RESOURCES = tuple(ComputeQuota.model_fields)
 DEFAULT_CLASS = "default"
 
 
+# Built once, as every create checks quota: SQLAlchemy then reuses their compiled SQL
+# without working out a cache key for a statement built anew each time.
+_CLASSES, _QUOTAS = table_of(QuotaClass).c, table_of(Quota).c
+_CLASS_LIMITS = select(_CLASSES.resource, _CLASSES.hard_limit).where(
+    _CLASSES.class_name == bindparam("class_name")
+)
+_PROJECT_LIMITS = (
+    select(_QUOTAS.resource, _QUOTAS.hard_limit)
+    .where(_QUOTAS.project_id == bindparam("project_id"), _QUOTAS.user_id.in_(bindparam("users")))
+    .order_by(_QUOTAS.user_id)  # the user's rows (after the project's "") win
+)
+_USAGE = select(
+    func.count(),
+    func.coalesce(func.sum(Instance.vcpus), 0),
+    func.coalesce(func.sum(Instance.memory_mb), 0),
+).where(Instance.project_id == bindparam("project_id"), Instance.deleted.is_(False))
+
+
 async def class_limits(
     session: AsyncSession, defaults: ComputeQuota, class_name: str = DEFAULT_CLASS
 ) -> dict[str, int]:
     limits = defaults.model_dump()
-    rows = await session.scalars(select(QuotaClass).where(QuotaClass.class_name == class_name))
-    for row in rows:
+    for row in await session.execute(_CLASS_LIMITS, {"class_name": class_name}):
         limits[row.resource] = row.hard_limit
     return limits
 
@@ -32,10 +50,8 @@ async def project_limits(
 ) -> dict[str, int]:
     """Every resource's limit for ``project_id`` (and ``user_id``, when its own rows exist)."""
     limits = await class_limits(session, defaults)
-    rows = await session.scalars(
-        select(Quota).where(Quota.project_id == project_id, Quota.user_id.in_(("", user_id)))
-    )
-    for row in sorted(rows, key=lambda r: r.user_id):  # the user's rows win
+    params = {"project_id": project_id, "users": ["", user_id]}
+    for row in await session.execute(_PROJECT_LIMITS, params):
         limits[row.resource] = row.hard_limit
     return limits
 
@@ -46,15 +62,7 @@ def exceeded(limit: int, used: int, wanted: int = 1) -> bool:
 
 async def instance_usage(session: AsyncSession, project_id: str) -> dict[str, int]:
     """What a project's live servers hold: ``instances``, ``cores`` and ``ram``."""
-    count, cores, ram = (
-        await session.execute(
-            select(
-                func.count(),
-                func.coalesce(func.sum(Instance.vcpus), 0),
-                func.coalesce(func.sum(Instance.memory_mb), 0),
-            ).where(Instance.project_id == project_id, Instance.deleted.is_(False))
-        )
-    ).one()
+    count, cores, ram = (await session.execute(_USAGE, {"project_id": project_id})).one()
     return {"instances": int(count), "cores": int(cores), "ram": int(ram)}
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from overcast.common.api.errors import Forbidden, NotFound
@@ -35,10 +36,18 @@ def not_found(image_id: str) -> NotFound:
     return NotFound(f"No image found with ID {image_id}")
 
 
+# Built once, as every image read (and every server boot) runs them: SQLAlchemy then
+# reuses their compiled SQL without working out a cache key anew.
+_IMAGE = select(Image).where(Image.id == bindparam("image_id"), Image.deleted.is_(False))
+_MEMBER = select(ImageMember).where(
+    ImageMember.image_id == bindparam("image_id"), ImageMember.member == bindparam("project")
+)
+
+
 async def find_image(session: AsyncSession, image_id: str) -> Image | None:
     """The image with this id, unless it is deleted."""
-    image = await session.get(Image, image_id)
-    return None if image is None or image.deleted else image
+    found: Image | None = await session.scalar(_IMAGE, {"image_id": image_id})
+    return found
 
 
 async def membership(
@@ -46,7 +55,10 @@ async def membership(
 ) -> ImageMember | None:
     if project is None:
         return None
-    return await session.get(ImageMember, (image_id, project))
+    found: ImageMember | None = await session.scalar(
+        _MEMBER, {"image_id": image_id, "project": project}
+    )
+    return found
 
 
 def can_see(caller: Caller, image: Image, member: ImageMember | None) -> bool:

@@ -2,7 +2,7 @@
 
 from overcast.common.db.engine import Database, database_url
 from overcast.common.db.migrate import upgrade
-from overcast.common.db.types import NAMING_CONVENTION, JSONType, UTCDateTime
+from overcast.common.db.types import NAMING_CONVENTION, JSONType, UTCDateTime, table_of
 
 __all__ = [
     "NAMING_CONVENTION",
@@ -10,5 +10,6 @@ __all__ = [
     "JSONType",
     "UTCDateTime",
     "database_url",
+    "table_of",
     "upgrade",
 ]

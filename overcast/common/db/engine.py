@@ -155,10 +155,15 @@ class Database:
             cursor.execute("PRAGMA synchronous = NORMAL")
             cursor.execute("PRAGMA foreign_keys = ON")
             cursor.close()
+            driver = getattr(dbapi_connection, "driver_connection", None)
+            if isinstance(driver, inline_sqlite.InlineConnection):
+                driver.begin = begin  # it begins its own transactions, cheaply
 
         @event.listens_for(engine.sync_engine, "begin")
         def _on_begin(connection: Any) -> None:
-            connection.exec_driver_sql(begin)
+            driver = connection.connection.driver_connection
+            if not isinstance(driver, inline_sqlite.InlineConnection):
+                connection.exec_driver_sql(begin)
 
         return engine
 

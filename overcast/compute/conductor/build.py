@@ -93,7 +93,7 @@ class Builder:
         now = self.service.clock.now()
         try:
             async with self.service.db.write() as session:
-                instance = await instances.live_instance(session, uuid, spec=True)
+                instance = await instances.live_instance(session, uuid)
                 provider = await placement.provider_of(session, host)
                 if instance is None or instance.task_state not in WAITING or provider is None:
                     raise placement.ClaimFailed(f"{uuid} no longer waits for {host}")
@@ -105,7 +105,7 @@ class Builder:
                 instance.availability_zone = zone
                 instance.task_state = TaskState.SPAWNING
                 instance.updated_at = now
-                spec = spec_of(instance)
+                spec = spec_of(instance, await instances.metadata_of(session, uuid))
                 unshelving = bool(instance.system_metadata.get("shelved_image_id"))
                 attempt = len(instance.request_spec.get("tried_hosts", [])) + 1
                 await instances.record_event(session, uuid, SCHEDULE_EVENT, now, host=host)
@@ -170,8 +170,11 @@ class Builder:
             )
 
 
-def spec_of(instance: Instance) -> InstanceSpec:
-    """What the agent needs to run ``instance``; an unshelved one boots its shelved image."""
+def spec_of(instance: Instance, metadata: dict[str, str] | None = None) -> InstanceSpec:
+    """What the agent needs to run ``instance``; an unshelved one boots its shelved image.
+
+    ``metadata`` is the instance's, when read apart; else it must be loaded in ``instance``.
+    """
     shelved = instance.system_metadata.get("shelved_image_id")
     return InstanceSpec(
         uuid=instance.uuid,
@@ -180,5 +183,5 @@ def spec_of(instance: Instance) -> InstanceSpec:
         image={**instance.image, "id": shelved} if shelved else instance.image,
         key_data=instance.key_data,
         user_data=instance.user_data,
-        metadata=instance.metadata_dict,
+        metadata=instance.metadata_dict if metadata is None else metadata,
     )
