@@ -126,6 +126,31 @@ def start_action(
     return record
 
 
+async def start_actions(
+    session: AsyncSession,
+    uuids: list[str],
+    action: str,
+    request_id: str,
+    now: datetime,
+    *,
+    user_id: str | None,
+    project_id: str | None,
+) -> None:
+    """The same action started on each of ``uuids`` (one Core insert, however many)."""
+    row = {
+        "action": action,
+        "request_id": request_id,
+        "user_id": user_id,
+        "project_id": project_id,
+        "start_time": now,
+        "updated_at": now,
+    }
+    await session.execute(_INSERT_ACTION, [{**row, "instance_uuid": u} for u in uuids])
+
+
+_INSERT_ACTION = insert(table_of(InstanceAction))
+
+
 async def latest_action_id(session: AsyncSession, uuid: str) -> int | None:
     found: int | None = await session.scalar(
         select(InstanceAction.id)

@@ -15,11 +15,12 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from overcast.common.api.errors import BadRequest, Forbidden
 from overcast.common.auth.context import RequestContext
+from overcast.common.db import table_of
 from overcast.compute import flavors, groups, quotas
 from overcast.compute import instances as instance_steps
 from overcast.compute import validation as v
@@ -259,7 +260,13 @@ def _display_name(name: str, index: int, count: int) -> str:
 
 
 async def create(service: ComputeService, ctx: RequestContext, request: Request) -> Created:
-    """Record the instances of ``request`` and return them (the caller casts the build)."""
+    """Record the instances of ``request`` and return them (the caller casts the build).
+
+    The rows go in with Core inserts, one statement per table whatever the count;
+    the instances returned are not attached to a session (they carry what the
+    answer shows). Through the ORM's unit of work these inserts were a sixth of
+    a boot's work.
+    """
     auth = ctx.require_auth()
     now = service.clock.now()
     reservation_id = f"r-{secrets.token_hex(4)}"
@@ -270,7 +277,6 @@ async def create(service: ComputeService, ctx: RequestContext, request: Request)
         "force_host": request.force_host,
         "group": group_uuid,
     }
-    made = []
     async with service.db.write() as session:
         count = await _allowed_count(session, service, ctx, request)
         group = None
@@ -279,54 +285,67 @@ async def create(service: ComputeService, ctx: RequestContext, request: Request)
             group = await groups.join(
                 session, ctx, group_uuid, count, limits["server_group_members"]
             )
-        for index in range(count):
-            instance = Instance(
-                uuid=str(uuid.uuid4()),
-                project_id=auth.project_id or "",
-                user_id=auth.user_id,
-                display_name=_display_name(request.name, index, count),
-                display_description=request.description,
-                hostname=_hostname(request.name, index, count),
-                reservation_id=reservation_id,
-                launch_index=index,
-                availability_zone=request.availability_zone,
-                flavor=request.flavor,
-                vcpus=request.flavor["vcpus"],
-                memory_mb=request.flavor["memory_mb"],
-                root_gb=request.flavor["root_gb"],
-                image_ref=request.image_ref,
-                image=request.image,
-                key_name=request.key_name,
-                key_data=request.key_data,
-                user_data=request.user_data,
-                config_drive=request.config_drive,
-                access_ip_v4=request.access_ip_v4,
-                access_ip_v6=request.access_ip_v6,
-                vm_state=VmState.BUILDING,
-                task_state=TaskState.SCHEDULING,
-                power_state=PowerState.NOSTATE,
-                request_spec=spec,
-                system_metadata={},
-                block_devices=request.block_devices,
-                root_device_name="/dev/vda",
-                created_at=now,
-                updated_at=now,
-                metadata_items=[
-                    InstanceMetadata(key=k, value=val) for k, val in request.metadata.items()
-                ],
-                tags=[InstanceTag(tag=t) for t in request.tags],
-            )
-            session.add(instance)
-            if group is not None:
-                group.members.append(ServerGroupMember(instance_uuid=instance.uuid))
-            instance_steps.start_action(
-                session,
-                instance,
-                "create",
-                ctx.request_id,
-                now,
-                user_id=auth.user_id,
-                project_id=auth.project_id,
-            )
-            made.append(instance)
+        rows = [
+            {
+                "uuid": str(uuid.uuid4()),
+                "project_id": auth.project_id or "",
+                "user_id": auth.user_id,
+                "display_name": _display_name(request.name, index, count),
+                "display_description": request.description,
+                "hostname": _hostname(request.name, index, count),
+                "reservation_id": reservation_id,
+                "launch_index": index,
+                "availability_zone": request.availability_zone,
+                "flavor": request.flavor,
+                "vcpus": request.flavor["vcpus"],
+                "memory_mb": request.flavor["memory_mb"],
+                "root_gb": request.flavor["root_gb"],
+                "image_ref": request.image_ref,
+                "image": request.image,
+                "key_name": request.key_name,
+                "key_data": request.key_data,
+                "user_data": request.user_data,
+                "config_drive": request.config_drive,
+                "access_ip_v4": request.access_ip_v4,
+                "access_ip_v6": request.access_ip_v6,
+                "vm_state": VmState.BUILDING,
+                "task_state": TaskState.SCHEDULING,
+                "power_state": PowerState.NOSTATE,
+                "request_spec": spec,
+                "system_metadata": {},
+                "block_devices": request.block_devices,
+                "root_device_name": "/dev/vda",
+                "created_at": now,
+                "updated_at": now,
+            }
+            for index in range(count)
+        ]
+        uuids = [row["uuid"] for row in rows]
+        await session.execute(_INSERT_INSTANCE, rows)
+        if request.metadata:
+            items = request.metadata.items()
+            metadata = [
+                {"instance_uuid": u, "key": k, "value": val} for u in uuids for k, val in items
+            ]
+            await session.execute(_INSERT_METADATA, metadata)
+        if request.tags:
+            tags = [{"instance_uuid": u, "tag": t} for u in uuids for t in request.tags]
+            await session.execute(_INSERT_TAG, tags)
+        if group is not None:
+            group.members.extend(ServerGroupMember(instance_uuid=u) for u in uuids)
+        await instance_steps.start_actions(
+            session,
+            uuids,
+            "create",
+            ctx.request_id,
+            now,
+            user_id=auth.user_id,
+            project_id=auth.project_id,
+        )
+    made = [Instance(**row) for row in rows]
     return Created(made, reservation_id, request.admin_pass)
+
+
+_INSERT_INSTANCE = insert(table_of(Instance))
+_INSERT_METADATA = insert(table_of(InstanceMetadata))
+_INSERT_TAG = insert(table_of(InstanceTag))
