@@ -93,7 +93,7 @@ class Builder:
         now = self.service.clock.now()
         try:
             async with self.service.db.write() as session:
-                instance = await instances.live_instance(session, uuid)
+                instance = await instances.live_snapshot(session, uuid)
                 provider = await placement.provider_of(session, host)
                 if instance is None or instance.task_state not in WAITING or provider is None:
                     raise placement.ClaimFailed(f"{uuid} no longer waits for {host}")
@@ -101,10 +101,15 @@ class Builder:
                 zone = chosen.zones.get(host) or await nodes.zone_of_host(
                     session, self.service.conf, host
                 )
-                instance.host, instance.node = host, provider.hypervisor_hostname
-                instance.availability_zone = zone
-                instance.task_state = TaskState.SPAWNING
-                instance.updated_at = now
+                await instances.set_columns(
+                    session,
+                    uuid,
+                    host=host,
+                    node=provider.hypervisor_hostname,
+                    availability_zone=zone,
+                    task_state=TaskState.SPAWNING,
+                    updated_at=now,
+                )
                 spec = spec_of(instance, await instances.metadata_of(session, uuid))
                 unshelving = bool(instance.system_metadata.get("shelved_image_id"))
                 attempt = len(instance.request_spec.get("tried_hosts", [])) + 1

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from typing import Any
 
 from overcast.common.bus import Consumer, Endpoint
 from overcast.compute import instances, placement
@@ -119,30 +120,38 @@ class Conductor:
         now = self.service.clock.now()
         changed: list[str] = []
         async with self.service.db.write() as session:
-            instance = await instances.live_instance(session, update.uuid)
+            instance = await instances.live_snapshot(session, update.uuid)
             if instance is None or instance.host != update.host:
                 return
             if update.expected_task_state and instance.task_state != update.expected_task_state:
                 return
+            changes: dict[str, Any] = {"task_state": update.task_state, "updated_at": now}
             if update.vm_state is not None:
-                instance.vm_state = update.vm_state
+                changes["vm_state"] = update.vm_state
             if update.power_state is not None:
-                instance.power_state = update.power_state
-            instance.task_state = update.task_state
+                changes["power_state"] = update.power_state
             if update.launched:
-                instance.launched_at = now
-                instance.system_metadata = {
+                changes["launched_at"] = now
+                kept = {
                     k: v
                     for k, v in instance.system_metadata.items()
                     if not k.startswith("shelved_")
                 }
+                if kept != instance.system_metadata:
+                    changes["system_metadata"] = kept
             if update.offloaded:
                 await placement.release(session, instance.uuid)
                 changed.append(update.host)
-                instance.host = instance.node = None
-            if update.migration_uuid:
-                changed += await settle(session, self.service, instance, update)
-            instance.updated_at = now
+                changes["host"] = changes["node"] = None
+            if update.migration_uuid:  # a resize step: settled on the instance as the ORM has it
+                tracked = await instances.live_instance(session, update.uuid)
+                if tracked is None:  # read in this same transaction: cannot happen
+                    return
+                for name, value in changes.items():
+                    setattr(tracked, name, value)
+                changed += await settle(session, self.service, tracked, update)
+            else:
+                await instances.set_columns(session, update.uuid, **changes)
             result = "Error" if update.error else "Success"
             await instances.record_event(
                 session,
