@@ -49,6 +49,12 @@ def _live(spec: bool) -> Select[Instance]:
 _LIVE = {spec: _live(spec) for spec in (False, True)}
 """Built once: a statement built per call spent more on its cache key than on the read."""
 
+_LIVE_MANY = (
+    select(Instance)
+    .where(Instance.uuid.in_(bindparam("uuids", expanding=True)), Instance.deleted.is_(False))
+    .options(*_loading(False))
+)
+
 _METADATA_ITEMS = table_of(InstanceMetadata).c
 _METADATA = (
     select(_METADATA_ITEMS.key, _METADATA_ITEMS.value)
@@ -105,14 +111,7 @@ async def metadata_of(session: AsyncSession, uuid: str) -> dict[str, str]:
 
 async def live_instances(session: AsyncSession, uuids: list[str]) -> list[Instance]:
     """The instances of ``uuids`` that are not deleted, in that order, in one query."""
-    found = {
-        i.uuid: i
-        for i in await session.scalars(
-            select(Instance)
-            .where(Instance.uuid.in_(uuids), Instance.deleted.is_(False))
-            .options(*_loading(False))
-        )
-    }
+    found = {i.uuid: i for i in await session.scalars(_LIVE_MANY, {"uuids": uuids})}
     return [found[u] for u in uuids if u in found]
 
 
