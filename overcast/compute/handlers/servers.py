@@ -39,12 +39,11 @@ async def create_server(request: Request, ctx: Context, service: Compute) -> JSO
     server, hints = creating.parse(ctx, await json_body(request))
     resolved = await creating.resolve(service, ctx, server, hints)
     created = await creating.create(service, ctx, resolved)
-    await ConductorClient(service.bus).build_instances([i.uuid for i in created.instances])
+    await ConductorClient(service.bus).build_instances(created.uuids)
     if resolved.return_reservation_id:
         return json_response({"reservation_id": created.reservation_id}, status=202)
-    first = created.instances[0]
     body: dict[str, Any] = {
-        **views.summary(request, first),
+        **views.summary(request, created.first),
         "OS-DCF:diskConfig": "MANUAL",
         "security_groups": [{"name": "default"}],
         "adminPass": created.admin_pass,

@@ -69,7 +69,9 @@ class Request:
 
 @dataclass(frozen=True)
 class Created:
-    instances: list[Instance]
+    uuids: list[str]
+    first: Instance
+    """The first instance made, not attached to a session: what the answer shows of it."""
     reservation_id: str
     admin_pass: str
 
@@ -260,12 +262,10 @@ def _display_name(name: str, index: int, count: int) -> str:
 
 
 async def create(service: ComputeService, ctx: RequestContext, request: Request) -> Created:
-    """Record the instances of ``request`` and return them (the caller casts the build).
+    """Record the instances of ``request``; their uuids (the caller casts the build).
 
-    The rows go in with Core inserts, one statement per table whatever the count;
-    the instances returned are not attached to a session (they carry what the
-    answer shows). Through the ORM's unit of work these inserts were a sixth of
-    a boot's work.
+    The rows go in with Core inserts, one statement per table whatever the count.
+    Through the ORM's unit of work these inserts were a sixth of a boot's work.
     """
     auth = ctx.require_auth()
     now = service.clock.now()
@@ -342,8 +342,7 @@ async def create(service: ComputeService, ctx: RequestContext, request: Request)
             user_id=auth.user_id,
             project_id=auth.project_id,
         )
-    made = [Instance(**row) for row in rows]
-    return Created(made, reservation_id, request.admin_pass)
+    return Created(uuids, Instance(**rows[0]), reservation_id, request.admin_pass)
 
 
 _INSERT_INSTANCE = insert(table_of(Instance))
