@@ -21,8 +21,10 @@ import fcntl
 import mmap
 import os
 import struct
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Hashable
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import Table, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -31,6 +33,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from overcast.common.db.engine import Database
 
 _COUNTER = struct.Struct("<Q")
+T = TypeVar("T")
 
 
 class ChangeCounter(Protocol):
@@ -101,3 +104,49 @@ class DatabaseCounter:
                 .where(self._table.c.name == self._name)
                 .values(value=self._table.c.value + 1)
             )
+
+
+class CoherentCache:
+    """Values loaded from a database, valid for one value of a change counter.
+
+    ``max_values`` bounds it (least recently loaded out first); 0, or no counter,
+    turns it off: every read then loads.
+    """
+
+    def __init__(self, counter: ChangeCounter | None, max_values: int) -> None:
+        self.counter = counter
+        self.max_values = max_values if counter is not None else 0
+        self.generation = -1
+        self._values: OrderedDict[Hashable, Any] = OrderedDict()
+
+    async def sync(self) -> int:
+        """Empty the cache if a writer moved the counter; returns the generation."""
+        if self.counter is None:
+            return self.generation
+        if isinstance(self.counter, FileCounter):
+            current = self.counter.value()  # a memory read: no need for a coroutine
+        else:
+            current = await self.counter.current()
+        if current != self.generation:
+            self.clear()
+            self.generation = current
+        return current
+
+    def clear(self) -> None:
+        self._values.clear()
+
+    async def get_or_load(self, key: Hashable, load: Callable[[], Awaitable[T]]) -> T:
+        """The cached value for ``key``, loading (and keeping) it when missing.
+
+        A value loaded while the counter moved is returned but not kept.
+        """
+        generation = await self.sync()
+        if key in self._values:
+            value: T = self._values[key]
+            return value
+        value = await load()
+        if self.generation == generation and self.max_values > 0:
+            self._values[key] = value
+            if len(self._values) > self.max_values:
+                self._values.popitem(last=False)
+        return value

@@ -9,7 +9,7 @@ change made by any worker process is seen by every other one on its next request
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
@@ -19,7 +19,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from overcast.common.clock import Clock, SystemClock
-from overcast.common.coherence import ChangeCounter, DatabaseCounter, FileCounter
+from overcast.common.coherence import ChangeCounter, CoherentCache, DatabaseCounter, FileCounter
 from overcast.common.config import Settings
 from overcast.common.db import Database, upgrade
 from overcast.common.policy import Enforcer
@@ -35,44 +35,17 @@ VERSION_TABLE = "identity_alembic_version"
 T = TypeVar("T")
 
 
-class IdentityCache:
-    """Caches that are valid for one value of the change counter."""
+class IdentityCache(CoherentCache):
+    """The identity service's caches: values, and validated tokens."""
 
     def __init__(self, counter: ChangeCounter, max_tokens: int) -> None:
-        self.counter = counter
+        super().__init__(counter, 2 * max_tokens)
         self.max_tokens = max_tokens
-        self.max_values = 2 * max_tokens
-        self.generation = -1
-        self._values: OrderedDict[Hashable, Any] = OrderedDict()
         self.tokens: OrderedDict[str, Any] = OrderedDict()
 
-    async def sync(self) -> int:
-        """Empty the caches if another writer moved the counter; returns the generation."""
-        if isinstance(self.counter, FileCounter):
-            current = self.counter.value()  # a memory read: no need for a coroutine
-        else:
-            current = await self.counter.current()
-        if current != self.generation:
-            self._values.clear()
-            self.tokens.clear()
-            self.generation = current
-        return current
-
-    async def get_or_load(self, key: Hashable, load: Callable[[], Awaitable[T]]) -> T:
-        """The cached value for ``key``, loading (and keeping) it when missing.
-
-        A value loaded while the counter moved is returned but not kept.
-        """
-        generation = await self.sync()
-        if key in self._values:
-            value: T = self._values[key]
-            return value
-        value = await load()
-        if self.generation == generation and self.max_values > 0:
-            self._values[key] = value
-            if len(self._values) > self.max_values:
-                self._values.popitem(last=False)
-        return value
+    def clear(self) -> None:
+        super().clear()
+        self.tokens.clear()
 
     def remember_token(self, token: str, value: Any, generation: int) -> None:
         if self.max_tokens <= 0 or generation != self.generation:

@@ -7,8 +7,9 @@ status) when it is shared. Everyone else is told it does not exist.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,6 +17,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from overcast.common.api.errors import Forbidden, NotFound
 from overcast.common.auth.context import RequestContext
 from overcast.image.models import Image, ImageMember
+
+if TYPE_CHECKING:
+    from overcast.image.service import ImageService
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -92,9 +98,47 @@ async def visible_image(
     if image is None:
         raise not_found(image_id)
     member = await membership(session, image_id, caller.project_id)
-    if not can_see(caller, image, member) or not context.can("get_image", target(image, member)):
-        raise not_found(image_id)
+    _check_visible(caller, context, image, member)
     return image, member
+
+
+async def readable_image(
+    service: ImageService, context: RequestContext, image_id: str
+) -> tuple[Image, ImageMember | None]:
+    """:func:`visible_image` for readers, through the service's cache of images and members.
+
+    What it returns may be shared by other requests: read it, never change it.
+
+    :raises NotFound: when there is no such image, or the caller may not see it.
+    """
+    caller = Caller.of(context)
+    image = await service.cache.get_or_load(
+        ("image", image_id), lambda: _reading(service, find_image, image_id)
+    )
+    if image is None:
+        raise not_found(image_id)
+    member = None
+    if caller.project_id is not None:
+        member = await service.cache.get_or_load(
+            ("member", image_id, caller.project_id),
+            lambda: _reading(service, membership, image_id, caller.project_id),
+        )
+    _check_visible(caller, context, image, member)
+    return image, member
+
+
+async def _reading(
+    service: ImageService, query: Callable[..., Awaitable[T]], *args: str | None
+) -> T:
+    async with service.db.read() as session:
+        return await query(session, *args)
+
+
+def _check_visible(
+    caller: Caller, context: RequestContext, image: Image, member: ImageMember | None
+) -> None:
+    if not can_see(caller, image, member) or not context.can("get_image", target(image, member)):
+        raise not_found(image.id)
 
 
 def enforce(context: RequestContext, rule: str, image: Image, member: ImageMember | None) -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from overcast.common.clock import Clock, SystemClock
+from overcast.common.coherence import CoherentCache, FileCounter
 from overcast.common.config import ImageQuota, Settings
 from overcast.common.db import Database, upgrade
 from overcast.common.policy import Enforcer
@@ -22,6 +23,8 @@ MIGRATIONS = str(Path(__file__).parent / "migrations")
 VERSION_TABLE = "image_alembic_version"
 IO_THREADS = 16
 """Threads hashing and moving image data (each upload keeps up to three busy)."""
+CACHE_SIZE = 4096
+"""Images and memberships kept for readers (every server boot reads its image)."""
 
 
 class ImageService:
@@ -46,6 +49,17 @@ class ImageService:
         if self.conf.default_store not in self.stores:
             raise ValueError(f"[image] default_store {self.conf.default_store!r} is not a store")
         self.background: set[asyncio.Task[None]] = set()
+        # Readers cache what they load while no write commits: every write moves the
+        # counter, in every process of the host at once. A database shared between
+        # hosts has no such counter, so there readers always load.
+        self.counter = (
+            FileCounter(settings.data_dir / "run" / "image.generation")
+            if self.db.dialect == "sqlite"
+            else None
+        )
+        if self.counter is not None:
+            self.db.after_write = self.counter.bump
+        self.cache = CoherentCache(self.counter, CACHE_SIZE)
 
     @property
     def default_store(self) -> Store:
@@ -78,5 +92,7 @@ class ImageService:
             task.cancel()
         if self.background:
             await asyncio.wait(self.background)
+        if self.counter is not None:
+            self.counter.close()
         await self.db.dispose()
         self.executor.shutdown(wait=False, cancel_futures=True)

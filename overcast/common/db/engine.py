@@ -19,7 +19,7 @@ ever. ``read()`` and ``write()`` refuse such nesting at once with
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
 from pathlib import Path
@@ -74,6 +74,8 @@ class Database:
         self._held: ContextVar[frozenset[int]] = ContextVar(
             f"db-held-{id(self)}", default=frozenset()
         )
+        self.after_write: Callable[[], Awaitable[None]] | None = None
+        """Run once each ``write()`` transaction has committed (a change counter's bump)."""
 
     @classmethod
     def for_service(cls, settings: Settings, service: str) -> Database:
@@ -110,6 +112,8 @@ class Database:
         with self._holding(self._writer):
             async with self._write_sessions() as session, session.begin():
                 yield session
+        if self.after_write is not None:
+            await self.after_write()
 
     @contextmanager
     def _holding(self, engine: AsyncEngine) -> Iterator[None]:

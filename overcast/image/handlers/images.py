@@ -11,7 +11,7 @@ from starlette.responses import Response
 from overcast.common.api import Context, JSONResponse, Router, empty_response, json_response
 from overcast.common.api.errors import BadRequest
 from overcast.image import images, listing
-from overcast.image.access import Caller, can_see, find_image, membership, target, visible_image
+from overcast.image.access import Caller, can_see, find_image, membership, readable_image, target
 from overcast.image.handlers import bodies
 from overcast.image.handlers.common import Images, json_body
 from overcast.image.models import Image
@@ -76,8 +76,7 @@ async def create_image(request: Request, ctx: Context, service: Images) -> JSONR
 
 @router.get("/{image_id}")
 async def show_image(image_id: str, ctx: Context, service: Images) -> JSONResponse:
-    async with service.db.read() as session:
-        image, _ = await visible_image(session, ctx, image_id)
+    image, _ = await readable_image(service, ctx, image_id)
     return json_response(image_view(image))
 
 

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from typing import Any
 
+import httpx
 import pytest
 
+from overcast.image.app import make_image_app
+from overcast.image.service import ImageService
 from tests.api.identity.conftest import Api
 from tests.api.image.conftest import (
     PATCH_V20,
@@ -119,6 +123,32 @@ async def test_show_hides_what_the_caller_may_not_see(owner: Api, other: Api) ->
         assert "No image found" in response.json()["message"]
     assert (await other.get(f"/v2/images/{community['id']}")).status_code == 200
     assert (await other.get("/v2/images/")).status_code == 404
+
+
+async def test_another_worker_sees_each_change_at_once(
+    image_cloud: ImageCloud, owner: Api, other: Api
+) -> None:
+    """Shown images are cached per process; a write through any process is seen by all."""
+    second = ImageService(image_cloud.image.settings)
+    app = make_image_app(second, image_cloud.image_validator, identity_url="http://identity.test")
+    try:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://image.test"
+        ) as client:
+            owner_there, other_there = replace(owner, client=client), replace(other, client=client)
+            image = await make_image(owner, name="before")
+            path = f"/v2/images/{image['id']}"
+            assert (await owner_there.get(path)).json()["name"] == "before"
+            assert (await other_there.get(path)).status_code == 404
+            await patch(owner, image["id"], [{"op": "replace", "path": "/name", "value": "after"}])
+            assert (await owner_there.get(path)).json()["name"] == "after"
+            added = await owner.post(f"{path}/members", json={"member": other.project_id})
+            assert added.status_code == 200, added.text
+            assert (await other_there.get(path)).json()["name"] == "after"
+            assert (await owner.delete(path)).status_code == 204
+            assert (await owner_there.get(path)).status_code == 404
+    finally:
+        await second.close()
 
 
 async def test_patch_replaces_adds_and_removes(owner: Api) -> None:
