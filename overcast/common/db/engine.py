@@ -158,10 +158,13 @@ class Database:
             cursor.execute("PRAGMA journal_mode = WAL")
             cursor.execute("PRAGMA synchronous = NORMAL")
             cursor.execute("PRAGMA foreign_keys = ON")
-            cursor.close()
             driver = getattr(dbapi_connection, "driver_connection", None)
             if isinstance(driver, inline_sqlite.InlineConnection):
                 driver.begin = begin  # it begins its own transactions, cheaply
+                if immediate:  # and waits for other processes' writes without blocking
+                    cursor.execute("PRAGMA busy_timeout = 0")
+                    driver.lock_wait = busy_timeout_ms / 1000
+            cursor.close()
 
         @event.listens_for(engine.sync_engine, "begin")
         def _on_begin(connection: Any) -> None:

@@ -14,23 +14,28 @@ connection of the shape it expects from aiosqlite, whose coroutines complete
 without suspending. Readers use such connections too (a pool of them): through
 aiosqlite a one-row read made a dozen thread hops, each a wake-up of another
 thread and a turn of the loop, and cost more than the read itself; with the GIL
-the threads ran no read in parallel anyway. The one wait that can block is
-``BEGIN IMMEDIATE`` while another *process* writes, bounded by the other's
-(equally short) transaction; readers never wait (WAL).
+the threads ran no read in parallel anyway. The one wait is ``BEGIN IMMEDIATE``
+while another *process* writes (readers never wait, WAL). SQLite's own busy
+handler would sleep through it with the event loop stopped, so two worker
+processes that write often would take turns at doing anything at all; with
+``lock_wait`` set, the connection instead retries, yielding to the loop between
+tries.
 """
 
 from __future__ import annotations
 
 import asyncio
 import sqlite3
+import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 
 class _Cursor:
-    def __init__(self, cursor: sqlite3.Cursor, begin: str | None) -> None:
+    def __init__(self, cursor: sqlite3.Cursor, begin: str | None, lock_wait: float | None) -> None:
         self._cursor = cursor
         self._begin = begin
+        self._lock_wait = lock_wait
 
     async def __aenter__(self) -> _Cursor:
         return self
@@ -59,18 +64,34 @@ class _Cursor:
         self._cursor.arraysize = value
 
     async def execute(self, sql: str, parameters: Sequence[Any] | None = None) -> _Cursor:
-        self._open()
+        if self._begin is not None and not self._cursor.connection.in_transaction:
+            await self._open(self._begin)
         self._cursor.execute(sql, parameters or ())
         return self
 
     async def executemany(self, sql: str, parameters: Iterable[Sequence[Any]]) -> _Cursor:
-        self._open()
+        if self._begin is not None and not self._cursor.connection.in_transaction:
+            await self._open(self._begin)
         self._cursor.executemany(sql, parameters)
         return self
 
-    def _open(self) -> None:
-        if self._begin is not None and not self._cursor.connection.in_transaction:
-            self._cursor.execute(self._begin)
+    async def _open(self, begin: str) -> None:
+        if self._lock_wait is None:
+            self._cursor.execute(begin)
+            return
+        deadline = time.monotonic() + self._lock_wait
+        tries = 0
+        while True:
+            try:
+                self._cursor.execute(begin)
+                return
+            except sqlite3.OperationalError as exc:
+                if exc.sqlite_errorcode != sqlite3.SQLITE_BUSY or time.monotonic() > deadline:
+                    raise
+            # Another process holds the write lock for its (short) transaction: let
+            # this loop's other work run meanwhile, then sleep once nothing else does.
+            tries += 1
+            await asyncio.sleep(0 if tries < 4 else 0.001)
 
     async def fetchone(self) -> Any:
         return self._cursor.fetchone()
@@ -104,6 +125,10 @@ class InlineConnection:
         self._connection: sqlite3.Connection | None = connection
         self._tx = _AtOnce()
         self.begin: str | None = None
+        self.lock_wait: float | None = None
+        """Seconds ``begin`` retries for the write lock (the connection's ``busy_timeout``
+        then being 0), yielding to the event loop between tries; None: SQLite's
+        busy handler waits, blocking."""
         """The statement that opens a transaction before the first statement outside one.
 
         Emitting it here, as the sqlite3 module itself does, costs a C call where
@@ -117,7 +142,7 @@ class InlineConnection:
         return self._conn.isolation_level
 
     def cursor(self) -> _Cursor:
-        return _Cursor(self._conn.cursor(), self.begin)
+        return _Cursor(self._conn.cursor(), self.begin, self.lock_wait)
 
     async def commit(self) -> None:
         self._conn.commit()
