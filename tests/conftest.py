@@ -15,11 +15,14 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from overcast.common.bus import Bus, connect
+from overcast.common.bus import Bus, Consumer, Endpoint, LocalBus, connect
+from overcast.common.bus.base import Listener
+from overcast.common.bus.relay import Hub, RelayBus, listen
 from overcast.common.config import BusSettings, Settings
 
 RABBIT_URL = os.environ.get("TEST_RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672/")
-BUS_DRIVERS = ["local", pytest.param("amqp", marks=pytest.mark.rabbitmq)]
+BUS_DRIVERS = ["local", "relay", pytest.param("amqp", marks=pytest.mark.rabbitmq)]
+"""``relay``: servers on one worker's local bus, senders in another reaching it by the relay."""
 POSTGRES_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 )
@@ -88,8 +91,55 @@ def bus_settings(driver: str, **overrides: Any) -> BusSettings:
     return BusSettings(driver=driver, url=RABBIT_URL, namespace=namespace, **overrides)
 
 
+class Relayed(Bus):
+    """Two workers' view of the bus in one: it serves on the first worker's local bus and
+    sends as the second worker does, through the relay socket."""
+
+    def __init__(self, local: LocalBus, hub: Hub, sender: RelayBus) -> None:
+        super().__init__(call_timeout=local.call_timeout, prefetch=local.prefetch)
+        self.local, self.hub, self.sender = local, hub, sender
+
+    @classmethod
+    async def start(cls, call_timeout: float) -> Relayed:
+        relay = listen()
+        local = LocalBus(call_timeout=call_timeout)
+        hub = Hub(local)
+        assert relay.sock is not None
+        await hub.start(relay.sock)
+        return cls(local, hub, RelayBus(relay.address, call_timeout=call_timeout))
+
+    async def serve(self, topic: str, endpoint: Endpoint, *, server: str | None = None) -> Consumer:
+        return await self.local.serve(topic, endpoint, server=server)
+
+    async def listen(self, pool: str, listener: Listener) -> Consumer:
+        return await self.local.listen(pool, listener)
+
+    async def _request(self, queue: str, data: bytes, within: float) -> bytes:
+        return await self.sender._request(queue, data, within)
+
+    async def _publish(self, queue: str, data: bytes) -> None:
+        await self.sender._publish(queue, data)
+
+    async def _publish_fanout(self, topic: str, data: bytes) -> None:
+        await self.sender._publish_fanout(topic, data)
+
+    async def _publish_notification(self, event_type: str, data: bytes) -> None:
+        await self.sender._publish_notification(event_type, data)
+
+    async def close(self) -> None:
+        await self.sender.close()
+        await self.hub.close()
+        await self.local.close()
+
+
 @pytest.fixture(params=BUS_DRIVERS)
 async def bus(request: pytest.FixtureRequest) -> AsyncIterator[Bus]:
+    if request.param == "relay":
+        relayed = await Relayed.start(call_timeout=10)
+        yield relayed
+        await relayed.close()
+        TOPICS.clear()
+        return
     conf = bus_settings(request.param, call_timeout=10)
     the_bus = await connect(conf)
     yield the_bus

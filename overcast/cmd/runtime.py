@@ -1,9 +1,11 @@
 """Running services: bind their ports, then serve them in one or several worker processes.
 
 APIs listen on ports; engines (the conductor with its scheduler, a compute
-agent) serve the bus. With the in-process bus, the compute API and the
-engines must share a process, so with several workers they all run in the
-first one and the other workers serve the remaining APIs.
+agent) serve the bus. With several workers on the in-process bus, the first
+worker holds the bus and runs the engines, and the others reach its bus through
+a relay socket (:mod:`overcast.common.bus.relay`): the compute API then runs in
+every worker but the first, so that building servers and answering requests
+for them use different cores. The other APIs run in every worker.
 """
 
 from __future__ import annotations
@@ -18,8 +20,9 @@ from collections.abc import Sequence
 
 import uvloop
 
-from overcast.cmd.services import ENGINES, LOCAL_BUS_ONLY, SERVICES, Shared
+from overcast.cmd.services import ENGINES, OFF_THE_ENGINES, SERVICES, Shared
 from overcast.common import logging as overcast_logging
+from overcast.common.bus.relay import Relay, listen
 from overcast.common.config import Settings
 from overcast.common.server import bind, bind_group, run_workers, serve_apps
 
@@ -39,11 +42,11 @@ def serve(settings: Settings, names: Sequence[str], workers: int | None = None) 
         sockets = [bind(host, SERVICES[n].port(settings)) for n in apis]
         worker_main(settings, apis, engines, sockets)
         return
-    local = settings.bus.driver == "local"
-    pinned = [n for n in apis if local and n in LOCAL_BUS_ONLY]
-    spread = [n for n in apis if n not in pinned]
+    relay = listen() if settings.bus.driver == "local" else None
+    apart = [n for n in apis if relay is not None and n in OFF_THE_ENGINES]
+    spread = [n for n in apis if n not in apart]
     groups = [bind_group(host, SERVICES[n].port(settings), count) for n in spread]
-    first = [bind(host, SERVICES[n].port(settings)) for n in pinned]
+    others = [bind_group(host, SERVICES[n].port(settings), count - 1) for n in apart]
     metrics_dir = settings.data_dir / "run" / "metrics"
     shutil.rmtree(metrics_dir, ignore_errors=True)
     metrics_dir.mkdir(parents=True)
@@ -52,27 +55,38 @@ def serve(settings: Settings, names: Sequence[str], workers: int | None = None) 
     for i in range(count):
         sockets = [group[i] for group in groups]
         if i == 0:
-            args.append((settings, spread + pinned, engines, sockets + first))
+            args.append((settings, spread, engines, sockets, relay))
         else:
-            args.append((settings, spread, [], sockets))
+            sockets += [group[i - 1] for group in others]
+            args.append((settings, spread + apart, [], sockets, relay and relay.for_others()))
     run_workers(worker_main, args, name="overcast-worker")
 
 
 def worker_main(
-    settings: Settings, names: list[str], engines: list[str], sockets: list[socket.socket]
+    settings: Settings,
+    names: list[str],
+    engines: list[str],
+    sockets: list[socket.socket],
+    relay: Relay | None = None,
 ) -> None:
     """One worker: build every service's app and serve it on its socket; run the engines."""
     overcast_logging.configure(settings.log_level)
     try:
-        uvloop.run(_serve(settings, names, engines, sockets))
+        uvloop.run(_serve(settings, names, engines, sockets, relay))
     except KeyboardInterrupt:
         LOG.debug("interrupted")
 
 
 async def _serve(
-    settings: Settings, names: list[str], engines: list[str], sockets: list[socket.socket]
+    settings: Settings,
+    names: list[str],
+    engines: list[str],
+    sockets: list[socket.socket],
+    relay: Relay | None,
 ) -> None:
-    shared = Shared(settings)
+    shared = Shared(settings, relay)
+    if relay is not None and relay.is_hub:
+        await shared.bus()  # the other workers may send from their first request on
     built = [await SERVICES[name].build(settings, shared) for name in names]
     running = [await ENGINES[name](settings, shared) for name in engines]
     try:

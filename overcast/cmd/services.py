@@ -9,7 +9,8 @@ from typing import Protocol
 import httpx
 from starlette.types import ASGIApp
 
-from overcast.common.bus import Bus, connect
+from overcast.common.bus import Bus, LocalBus, connect
+from overcast.common.bus.relay import Hub, Relay, RelayBus
 from overcast.common.clients import ImageClient
 from overcast.common.clients.inprocess import Address, InProcessTransport, InternalClient
 from overcast.common.config import Settings
@@ -38,8 +39,11 @@ class Shared:
     by every API at once.
     """
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, relay: Relay | None = None) -> None:
         self.settings = settings
+        self.relay = relay
+        """With several workers on the in-process bus: how they reach the first one's bus."""
+        self._hub: Hub | None = None
         self._identity: IdentityService | None = None
         self._tokens: TokenProvider | None = None
         self._bus: Bus | None = None
@@ -65,9 +69,21 @@ class Shared:
         return LocalValidator(self.tokens())
 
     async def bus(self) -> Bus:
-        """This process's bus, connected on first use."""
+        """This process's bus, connected on first use.
+
+        Of several workers on the in-process bus, the first one holds the bus (and
+        serves the others through the relay); the others send to it.
+        """
         if self._bus is None:
-            self._bus = await connect(self.settings.bus)
+            conf = self.settings.bus
+            if self.relay is not None and not self.relay.is_hub:
+                self._bus = RelayBus(self.relay.address, call_timeout=conf.call_timeout)
+            else:
+                self._bus = await connect(conf)
+            if self.relay is not None and self.relay.sock is not None:
+                assert isinstance(self._bus, LocalBus)
+                self._hub = Hub(self._bus)
+                await self._hub.start(self.relay.sock)
         return self._bus
 
     def image_client(self) -> ImageClient:
@@ -121,6 +137,8 @@ class Shared:
             await self._node_client.aclose()
         if self._compute is not None:
             await self._compute.close()
+        if self._hub is not None:
+            await self._hub.close()
         if self._bus is not None:
             await self._bus.close()
         if self._identity is not None:
@@ -216,8 +234,9 @@ ENGINES: dict[str, Callable[[Settings, Shared], Awaitable[Engine]]] = {
 """Parts that do not serve HTTP: ``conductor`` (with a scheduler) and ``compute-agent`` serve
 the bus; ``object-daemons`` is a storage node's background work (container sync...)."""
 ALL_IN_ONE_ENGINES = ("conductor", "compute-agent", "object-daemons")
-LOCAL_BUS_ONLY = ("compute",)
-"""APIs that need the engines in their own process when the bus is in-process."""
+OFF_THE_ENGINES = ("compute",)
+"""APIs that, with several workers on the in-process bus, run in every worker but the first:
+that one holds the bus and runs the engines, so these APIs get the other cores."""
 
 
 SERVICES: dict[str, ServiceDef] = {

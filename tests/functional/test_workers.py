@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from pathlib import Path
 
 import httpx
+import openstack
 import pytest
 
+from tests.functional.clients import name, public_raw_image
 from tests.functional.cloud import RunningCloud, password_auth
 
 pytestmark = pytest.mark.functional
@@ -87,3 +90,29 @@ async def test_revoked_token_is_rejected_by_every_worker(two_worker_cloud: Runni
         assert revoked.status_code == 204
         after = await gather_limited([validate for _ in range(40)], limit=4)
         assert {r.status_code for r in after} == {404}
+
+
+def test_servers_boot_through_the_first_workers_bus(
+    two_worker_cloud: RunningCloud, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The compute API runs in the second worker; its casts and calls reach the engines in the
+    first one through the relay: servers boot, answer a call (console output), and go."""
+    monkeypatch.setenv("OS_CLIENT_CONFIG_FILE", str(two_worker_cloud.clouds_yaml))
+    conn = openstack.connect(cloud="overcast-admin")
+    image = public_raw_image(two_worker_cloud, tmp_path)
+    flavor = conn.compute.find_flavor("m1.tiny")
+    base = name("relayed")
+    for index in range(6):
+        conn.compute.create_server(
+            name=f"{base}-{index}", image_id=image, flavor_id=flavor.id, networks="none"
+        )
+    servers = [s for s in conn.compute.servers() if s.name.startswith(base)]
+    assert len(servers) == 6
+    for server in servers:
+        active = conn.compute.wait_for_server(server, status="ACTIVE", interval=0.2, wait=60)
+        assert active.compute_host
+    assert isinstance(conn.compute.get_server_console_output(servers[0])["output"], str)
+    for server in servers:
+        conn.compute.delete_server(server)
+    for server in servers:
+        conn.compute.wait_for_delete(server, interval=0.2, wait=60)

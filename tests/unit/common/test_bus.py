@@ -23,6 +23,7 @@ from overcast.common.bus import (
     connect,
 )
 from overcast.common.bus.messages import decode, encode
+from overcast.common.bus.relay import Hub, RelayBus, listen
 from overcast.common.config import BusSettings
 from tests.conftest import topic
 
@@ -237,3 +238,34 @@ async def test_an_unreachable_broker_is_a_clear_error() -> None:
 
 async def test_the_local_bus_is_the_default() -> None:
     assert isinstance(await connect(BusSettings()), LocalBus)
+
+
+async def test_a_relayed_call_fails_when_the_first_worker_goes_and_works_with_its_successor() -> (
+    None
+):
+    relay = listen()
+    assert relay.sock is not None
+    first = LocalBus()
+    hub = Hub(first)
+    await hub.start(relay.sock.dup())  # a worker gets its own copy of the parent's socket
+    sender = RelayBus(relay.for_others().address, call_timeout=10)
+    name = topic()
+    await first.serve(name, calculator("first"))
+    assert (await sender.call(Target(name), Add(a=1), Sum)).by == "first"
+    call = asyncio.ensure_future(sender.call(Target(name), Sleep(seconds=1), Empty))
+    await asyncio.sleep(0.1)
+    await hub.close()  # as when the first worker dies: its end of the connection closes
+    await first.close()
+    with pytest.raises(BusError, match="went away"):
+        await call
+    successor = LocalBus()
+    await successor.serve(name, calculator("successor"))
+    hub = Hub(successor)
+    await hub.start(relay.sock.dup())  # a worker gets its own copy of the parent's socket
+    assert (await sender.call(Target(name), Add(a=1), Sum)).by == "successor"
+    with pytest.raises(BusError, match="only the first worker serves"):
+        await sender.serve(name, calculator("second"))
+    await sender.close()
+    await hub.close()
+    await successor.close()
+    relay.sock.close()
