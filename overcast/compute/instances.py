@@ -56,11 +56,6 @@ _LIVE_MANY = (
 )
 
 _METADATA_ITEMS = table_of(InstanceMetadata).c
-_METADATA = (
-    select(_METADATA_ITEMS.key, _METADATA_ITEMS.value)
-    .where(_METADATA_ITEMS.instance_uuid == bindparam("uuid"))
-    .order_by(_METADATA_ITEMS.key)
-)
 
 
 async def live_instance(session: AsyncSession, uuid: str, *, spec: bool = False) -> Instance | None:
@@ -104,9 +99,43 @@ def _column_update(names: tuple[str, ...]) -> Update:
     )
 
 
+@functools.cache
+def _claiming_update(names: tuple[str, ...], states: tuple[str, ...]) -> Update:
+    return _column_update(names).where(
+        _INSTANCES.c.deleted.is_(False), _INSTANCES.c.task_state.in_(states)
+    )
+
+
+async def set_columns_if_waiting(
+    session: AsyncSession, uuid: str, states: tuple[str, ...], **values: Any
+) -> bool:
+    """:func:`set_columns` if the instance is not deleted and its task state is one of
+    ``states``; whether it was (one conditional UPDATE: no read needed before it)."""
+    result = await session.execute(
+        _claiming_update(tuple(sorted(values)), states),
+        {"b_uuid": uuid, **{f"v_{name}": value for name, value in values.items()}},
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
 async def metadata_of(session: AsyncSession, uuid: str) -> dict[str, str]:
     """An instance's metadata, read without loading it into the instance (one Core select)."""
-    return {row.key: row.value for row in await session.execute(_METADATA, {"uuid": uuid})}
+    return (await metadata_of_many(session, [uuid])).get(uuid, {})
+
+
+_METADATA_MANY = (
+    select(_METADATA_ITEMS.instance_uuid, _METADATA_ITEMS.key, _METADATA_ITEMS.value)
+    .where(_METADATA_ITEMS.instance_uuid.in_(bindparam("uuids", expanding=True)))
+    .order_by(_METADATA_ITEMS.instance_uuid, _METADATA_ITEMS.key)
+)
+
+
+async def metadata_of_many(session: AsyncSession, uuids: list[str]) -> dict[str, dict[str, str]]:
+    """The metadata of each of ``uuids`` (one Core select); instances without any are left out."""
+    found: dict[str, dict[str, str]] = {}
+    for row in await session.execute(_METADATA_MANY, {"uuids": uuids}):
+        found.setdefault(row.instance_uuid, {})[row.key] = row.value
+    return found
 
 
 async def live_instances(session: AsyncSession, uuids: list[str]) -> list[Instance]:

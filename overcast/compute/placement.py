@@ -182,15 +182,17 @@ class Provider(NamedTuple):
 
 async def provider_of(session: AsyncSession, host: str) -> Provider | None:
     """The id and node name of ``host``'s resource provider, without loading the node."""
-    row = (
-        await session.execute(
-            select(ComputeNode.id, ComputeNode.hypervisor_hostname)
-            .where(ComputeNode.host == host)
-            .order_by(ComputeNode.id)
-            .limit(1)
-        )
-    ).first()
+    row = (await session.execute(_PROVIDER, {"host": host})).first()
     return None if row is None else Provider(row.id, row.hypervisor_hostname)
+
+
+_PROVIDER = (
+    select(ComputeNode.id, ComputeNode.hypervisor_hostname)
+    .where(ComputeNode.host == bindparam("host"))
+    .order_by(ComputeNode.id)
+    .limit(1)
+)
+"""Built once: every claim reads it."""
 
 
 async def node_by_host(session: AsyncSession, host: str) -> ComputeNode | None:

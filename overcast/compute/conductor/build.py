@@ -48,6 +48,7 @@ class Builder:
             waiting = [i for i in found if i.task_state in WAITING]
             if not waiting:
                 return
+            metadata = await instances.metadata_of_many(session, [i.uuid for i in waiting])
             group = await groups.scheduling_of(session, waiting[0].request_spec.get("group"))
         try:
             chosen = await self.scheduler.select_destinations(
@@ -59,7 +60,8 @@ class Builder:
             return
         resources = flavors.resources(waiting[0].flavor)
         for instance, host in zip(waiting, chosen.hosts, strict=True):
-            await self._claim_and_spawn(instance.uuid, host, chosen, resources, token)
+            spec = spec_of(instance, metadata.get(instance.uuid, {}))
+            await self._claim_and_spawn(instance, spec, host, chosen, resources, token)
 
     def _request(
         self,
@@ -84,35 +86,43 @@ class Builder:
 
     async def _claim_and_spawn(
         self,
-        uuid: str,
+        instance: Instance,
+        spec: InstanceSpec,
         host: str,
         chosen: Destinations,
         resources: dict[str, int],
         token: str = "",
     ) -> None:
+        """Claim ``host``'s resources for ``instance`` (as read before scheduling) and spawn it.
+
+        The write transaction reads nothing of the instance: its UPDATE applies only
+        while the instance still waits for a host, so a delete meanwhile makes the
+        claim fail. The transaction is short, and so is the time it holds SQLite's
+        one write lock, for which other worker processes may be waiting.
+        """
+        uuid = instance.uuid
         now = self.service.clock.now()
         try:
             async with self.service.db.write() as session:
-                instance = await instances.live_snapshot(session, uuid)
                 provider = await placement.provider_of(session, host)
-                if instance is None or instance.task_state not in WAITING or provider is None:
-                    raise placement.ClaimFailed(f"{uuid} no longer waits for {host}")
-                used = await placement.claim(session, uuid, provider.id, resources)
+                if provider is None:
+                    raise placement.ClaimFailed(f"{host} has no resource provider")
                 zone = chosen.zones.get(host) or await nodes.zone_of_host(
                     session, self.service.conf, host
                 )
-                await instances.set_columns(
+                claimed = await instances.set_columns_if_waiting(
                     session,
                     uuid,
+                    WAITING,
                     host=host,
                     node=provider.hypervisor_hostname,
                     availability_zone=zone,
                     task_state=TaskState.SPAWNING,
                     updated_at=now,
                 )
-                spec = spec_of(instance, await instances.metadata_of(session, uuid))
-                unshelving = bool(instance.system_metadata.get("shelved_image_id"))
-                attempt = len(instance.request_spec.get("tried_hosts", [])) + 1
+                if not claimed:
+                    raise placement.ClaimFailed(f"{uuid} no longer waits for {host}")
+                used = await placement.claim(session, uuid, provider.id, resources)
                 await instances.record_event(session, uuid, SCHEDULE_EVENT, now, host=host)
         except placement.ClaimFailed as exc:
             LOG.info("claim on %s failed: %s", host, exc)
@@ -120,6 +130,8 @@ class Builder:
             await self.reschedule(uuid, host, str(exc))
             return
         await self.scheduler.report(HostUsage(name=host, used=used))
+        unshelving = bool(instance.system_metadata.get("shelved_image_id"))
+        attempt = len(instance.request_spec.get("tried_hosts", [])) + 1
         # a reschedule has no token: the shelved image then stays, for its owner to delete
         await self.agents.spawn(host, spec, attempt, token if unshelving else "")
 
@@ -157,8 +169,12 @@ class Builder:
         except NoValidHost as exc:
             await self._give_up(uuid, f"{NO_VALID_HOST}{exc}".strip())
             return
+        async with self.service.db.read() as session:
+            metadata = await instances.metadata_of(session, uuid)
         resources = flavors.resources(instance.flavor)
-        await self._claim_and_spawn(uuid, chosen.hosts[0], chosen, resources)
+        await self._claim_and_spawn(
+            instance, spec_of(instance, metadata), chosen.hosts[0], chosen, resources
+        )
 
     async def _give_up(self, uuid: str, message: str) -> None:
         now = self.service.clock.now()
