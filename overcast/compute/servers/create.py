@@ -65,6 +65,10 @@ class Request:
     hints: dict[str, Any] = field(default_factory=dict)
     force_host: str | None = None
     return_reservation_id: bool = False
+    limits: dict[str, int] = field(default_factory=dict)
+    """The project's quota limits, read with the rest: a create reads only usage (the part
+    that must agree with its inserts) in its write transaction, so holds SQLite's one
+    write lock for less."""
 
 
 @dataclass(frozen=True)
@@ -121,6 +125,7 @@ async def resolve(
         flavor = await _flavor(session, ctx, server["flavorRef"])
         key_data = await key_data_of(session, ctx, server.get("key_name"))
         zone = await _zone(session, service, ctx, server.get("availability_zone"))
+        limits = await quotas.project_limits(session, service.conf.quota, ctx.project_id or "")
     image_ref, image = await image_for(service, ctx, server, flavor)
     request = Request(
         name=server["name"],
@@ -144,6 +149,7 @@ async def resolve(
         hints=hints,
         force_host=zone[1] or server.get("host"),
         return_reservation_id=v.to_bool(server.get("return_reservation_id", False)),
+        limits=limits,
     )
     if request.force_host and not ctx.can("os_compute_api:servers:create:forced_host"):
         raise Forbidden("Policy doesn't allow os_compute_api:servers:create:forced_host.")
@@ -226,15 +232,13 @@ async def image_for(
     return image_ref, facts
 
 
-async def _allowed_count(
-    session: AsyncSession, service: ComputeService, ctx: RequestContext, request: Request
-) -> int:
+async def _allowed_count(session: AsyncSession, ctx: RequestContext, request: Request) -> int:
     """How many instances quota allows (at least ``min_count``, at most ``max_count``).
 
     :raises Forbidden: when not even ``min_count`` fit.
     """
     project_id = ctx.project_id or ""
-    limits = await quotas.project_limits(session, service.conf.quota, project_id)
+    limits = request.limits
     per = {"instances": 1, "cores": request.flavor["vcpus"], "ram": request.flavor["memory_mb"]}
     used = await quotas.instance_usage(session, project_id)
     allowed = request.max_count
@@ -278,12 +282,11 @@ async def create(service: ComputeService, ctx: RequestContext, request: Request)
         "group": group_uuid,
     }
     async with service.db.write() as session:
-        count = await _allowed_count(session, service, ctx, request)
+        count = await _allowed_count(session, ctx, request)
         group = None
         if group_uuid:
-            limits = await quotas.project_limits(session, service.conf.quota, auth.project_id or "")
             group = await groups.join(
-                session, ctx, group_uuid, count, limits["server_group_members"]
+                session, ctx, group_uuid, count, request.limits["server_group_members"]
             )
         rows = [
             {
