@@ -22,7 +22,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
@@ -51,7 +50,11 @@ def database_url(settings: Settings, service: str) -> str:
 
 
 class Database:
-    """Engines and sessions for one database; ``read()`` and ``write()`` open transactions."""
+    """Sessions of one database; ``read()`` and ``write()`` open transactions.
+
+    On SQLite they are inline sessions (:mod:`overcast.common.db.inline_sqlite`); on
+    PostgreSQL, asyncio sessions on asyncpg. Both offer ``AsyncSession``'s methods.
+    """
 
     def __init__(
         self,
@@ -64,14 +67,20 @@ class Database:
         self.url = make_url(url)
         self.dialect = self.url.get_backend_name()
         self.schema = schema
+        self._busy_timeout_ms = busy_timeout_ms
+        self._inline: inline_sqlite.InlineDatabase | None = None
+        self._engine: AsyncEngine | None = None
         if self.dialect == "sqlite":
-            self._reader = self._sqlite_engine(pool_size, busy_timeout_ms, immediate=False)
-            self._writer = self._sqlite_engine(1, busy_timeout_ms, immediate=True)
+            path = self.url.database
+            if not path or path == ":memory:":
+                raise ValueError("an SQLite database must be a file")
+            self._inline = inline_sqlite.InlineDatabase(
+                path, pool_size=pool_size, busy_timeout_ms=busy_timeout_ms
+            )
         else:
-            self._reader = self._writer = self._server_engine(pool_size)
-        self._read_sessions = async_sessionmaker(self._reader, expire_on_commit=False)
-        self._write_sessions = async_sessionmaker(self._writer, expire_on_commit=False)
-        self._held: ContextVar[frozenset[int]] = ContextVar(
+            self._engine = self._server_engine(pool_size)
+            self._sessions = async_sessionmaker(self._engine, expire_on_commit=False)
+        self._held: ContextVar[frozenset[str]] = ContextVar(
             f"db-held-{id(self)}", default=frozenset()
         )
         self.after_write: Callable[[], Awaitable[None]] | None = None
@@ -91,7 +100,10 @@ class Database:
 
     @property
     def write_engine(self) -> AsyncEngine:
-        return self._writer
+        """An asyncio engine for migrations (on SQLite, one of its own, made on first use)."""
+        if self._engine is None:
+            self._engine = self._sqlite_engine()
+        return self._engine
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
@@ -99,9 +111,13 @@ class Database:
 
         :raises NestedSession: when this task already holds a connection of the same pool.
         """
-        with self._holding(self._reader):
-            async with self._read_sessions() as session:
-                yield session
+        with self._holding("read"):
+            if self._inline is not None:
+                async with self._inline.session(write=False) as session:
+                    yield session
+            else:
+                async with self._sessions() as session:
+                    yield session
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:
@@ -109,45 +125,37 @@ class Database:
 
         :raises NestedSession: when this task already holds a connection of the same pool.
         """
-        with self._holding(self._writer):
-            async with self._write_sessions() as session, session.begin():
-                yield session
+        with self._holding("write" if self._inline is not None else "read"):
+            if self._inline is not None:
+                async with self._inline.session(write=True) as session:
+                    yield session
+            else:
+                async with self._sessions() as session, session.begin():
+                    yield session
         if self.after_write is not None:
             await self.after_write()
 
     @contextmanager
-    def _holding(self, engine: AsyncEngine) -> Iterator[None]:
+    def _holding(self, pool: str) -> Iterator[None]:
         held = self._held.get()
-        if id(engine) in held:
+        if pool in held:
             raise NestedSession("a session of this pool is already open in this task")
-        token = self._held.set(held | {id(engine)})
+        token = self._held.set(held | {pool})
         try:
             yield
         finally:
             self._held.reset(token)
 
     async def dispose(self) -> None:
-        await self._reader.dispose()
-        if self._writer is not self._reader:
-            await self._writer.dispose()
+        if self._inline is not None:
+            self._inline.dispose()
+        if self._engine is not None:
+            await self._engine.dispose()
 
-    def _sqlite_engine(
-        self, pool_size: int, busy_timeout_ms: int, *, immediate: bool
-    ) -> AsyncEngine:
-        database = self.url.database
-        if database and database != ":memory:":
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
-        inline: dict[str, Any] = {}
-        if database and database != ":memory:":
-            inline["async_creator"] = inline_sqlite.creator(database)  # see that module
-        engine = create_async_engine(
-            self.url,
-            pool_size=pool_size,
-            max_overflow=0,
-            pool_timeout=busy_timeout_ms / 1000 + 30,
-            **inline,
-        )
-        begin = "BEGIN IMMEDIATE" if immediate else "BEGIN"
+    def _sqlite_engine(self) -> AsyncEngine:
+        """An aiosqlite engine whose transactions take the write lock up front."""
+        busy_timeout_ms = self._busy_timeout_ms
+        engine = create_async_engine(self.url, pool_size=1, max_overflow=0)
 
         @event.listens_for(engine.sync_engine, "connect")
         def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -156,21 +164,12 @@ class Database:
             cursor = dbapi_connection.cursor()
             cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
             cursor.execute("PRAGMA journal_mode = WAL")
-            cursor.execute("PRAGMA synchronous = NORMAL")
             cursor.execute("PRAGMA foreign_keys = ON")
-            driver = getattr(dbapi_connection, "driver_connection", None)
-            if isinstance(driver, inline_sqlite.InlineConnection):
-                driver.begin = begin  # it begins its own transactions, cheaply
-                if immediate:  # and waits for other processes' writes without blocking
-                    cursor.execute("PRAGMA busy_timeout = 0")
-                    driver.lock_wait = busy_timeout_ms / 1000
             cursor.close()
 
         @event.listens_for(engine.sync_engine, "begin")
         def _on_begin(connection: Any) -> None:
-            driver = connection.connection.driver_connection
-            if not isinstance(driver, inline_sqlite.InlineConnection):
-                connection.exec_driver_sql(begin)
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
 
