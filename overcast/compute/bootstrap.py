@@ -11,7 +11,7 @@ from overcast.compute.service import ComputeService
 
 async def seed_flavors(service: ComputeService) -> int:
     """Create the default flavors in a cloud that has none yet; returns how many were made."""
-    async with service.db.write() as session:
+    async with service.changing_reference() as session:
         if await session.scalar(select(func.count()).select_from(Flavor)):
             return 0
         now = service.clock.now()

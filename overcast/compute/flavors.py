@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -10,6 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from overcast.common.api.errors import NotFound
 from overcast.common.auth.context import RequestContext
 from overcast.compute.models import Flavor, FlavorProject
+
+if TYPE_CHECKING:
+    from overcast.compute.service import ComputeService
 
 DEFAULT_FLAVORS = (
     # flavorid, name, memory_mb, vcpus, root_gb
@@ -87,3 +91,41 @@ def resources(flavor: dict[str, Any]) -> dict[str, int]:
 def _swap_gb(flavor: dict[str, Any]) -> int:
     swap_mb = int(flavor.get("swap") or 0)
     return (swap_mb + 1023) // 1024
+
+
+@dataclass(frozen=True)
+class Known:
+    """What a create needs of a flavor, as its service caches it."""
+
+    snapshot: dict[str, Any]
+    disabled: bool
+    is_public: bool
+
+
+async def known_flavor(service: ComputeService, flavorid: str) -> Known | None:
+    """The flavor with this id, from the service's reference cache."""
+
+    async def load() -> Known | None:
+        async with service.db.read() as session:
+            flavor = await find_flavor(session, flavorid)
+            if flavor is None:
+                return None
+            return Known(snapshot(flavor), flavor.disabled, flavor.is_public)
+
+    found: Known | None = await service.reference.get_or_load(("flavor", flavorid), load)
+    return found
+
+
+async def may_create_with(service: ComputeService, ctx: RequestContext, flavor: Known) -> bool:
+    """:func:`may_use` for a cached flavor (its grants cached too)."""
+    if flavor.is_public or ctx.can("context_is_admin"):
+        return True
+    key = ("flavor-grant", flavor.snapshot["id"], ctx.project_id or "")
+
+    async def load() -> bool:
+        async with service.db.read() as session:
+            grant = await session.get(FlavorProject, key[1:])
+        return grant is not None
+
+    granted: bool = await service.reference.get_or_load(key, load)
+    return granted

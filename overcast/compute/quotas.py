@@ -7,12 +7,17 @@ the transaction that creates.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from overcast.common.config import ComputeQuota
 from overcast.common.db import table_of
 from overcast.compute.models import Instance, Quota, QuotaClass
+
+if TYPE_CHECKING:
+    from overcast.compute.service import ComputeService
 
 RESOURCES = tuple(ComputeQuota.model_fields)
 DEFAULT_CLASS = "default"
@@ -72,3 +77,14 @@ def over_quota(resource: str, limit: int, used: int, wanted: int) -> str:
         f"Quota exceeded for {resource}: Requested {wanted}, but already used "
         f"{used} of {limit} {resource}"
     )
+
+
+async def cached_limits(service: ComputeService, project_id: str) -> dict[str, int]:
+    """:func:`project_limits` of a project, from the service's reference cache (a copy)."""
+
+    async def load() -> dict[str, int]:
+        async with service.db.read() as session:
+            return await project_limits(session, service.conf.quota, project_id)
+
+    limits: dict[str, int] = await service.reference.get_or_load(("limits", project_id), load)
+    return dict(limits)

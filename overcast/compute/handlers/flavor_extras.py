@@ -51,7 +51,7 @@ async def create_extra_specs(
 ) -> JSONResponse:
     ctx.enforce("os_compute_api:os-flavor-extra-specs:create")
     specs = (await json_body(request, CREATE_SPECS))["extra_specs"]
-    async with service.db.write() as session:
+    async with service.changing_reference() as session:
         flavor = await get_flavor(session, flavor_id)
         current = {spec.key: spec for spec in flavor.extra_specs}
         for key, value in specs.items():
@@ -82,7 +82,7 @@ async def update_extra_spec(
     if key not in body:
         raise BadRequest("Request body and URI mismatch")
     value = str(body[key])
-    async with service.db.write() as session:
+    async with service.changing_reference() as session:
         flavor = await get_flavor(session, flavor_id)
         for spec in flavor.extra_specs:
             if spec.key == key:
@@ -96,7 +96,7 @@ async def update_extra_spec(
 @router.delete("/os-extra_specs/{key}", status=200)
 async def delete_extra_spec(flavor_id: str, key: str, ctx: Context, service: Compute) -> Response:
     ctx.enforce("os_compute_api:os-flavor-extra-specs:delete")
-    async with service.db.write() as session:
+    async with service.changing_reference() as session:
         flavor = await get_flavor(session, flavor_id)
         spec = next((s for s in flavor.extra_specs if s.key == key), None)
         if spec is None:
@@ -135,7 +135,7 @@ async def flavor_action(
     project = (body.get("addTenantAccess") or body["removeTenantAccess"])["tenant"]
     rule = "add_tenant_access" if adding else "remove_tenant_access"
     ctx.enforce(f"os_compute_api:os-flavor-access:{rule}")
-    async with service.db.write() as session:
+    async with service.changing_reference() as session:
         flavor = await get_flavor(session, flavor_id)
         grant = await session.get(FlavorProject, (flavor.id, project))
         if adding:

@@ -220,7 +220,7 @@ async def create_flavor(request: Request, ctx: Context, service: Compute) -> JSO
         extra_specs=[],
     )
     try:
-        async with service.db.write() as session:
+        async with service.changing_reference() as session:
             if await find_flavor(session, flavorid) is not None:
                 raise Conflict(f"Flavor with ID {flavorid} already exists.")
             if await session.scalar(select(Flavor.id).where(Flavor.name == flavor.name)):
@@ -247,7 +247,7 @@ async def update_flavor(
         raise NotFound()
     ctx.enforce("os_compute_api:os-flavor-manage:update")
     body = (await json_body(request, UPDATE))["flavor"]
-    async with service.db.write() as session:
+    async with service.changing_reference() as session:
         flavor = await get_flavor(session, flavor_id)
         flavor.description = body["description"]
         flavor.updated_at = service.clock.now()
@@ -257,7 +257,7 @@ async def update_flavor(
 @router.delete("/{flavor_id}", status=202)
 async def delete_flavor(flavor_id: str, ctx: Context, service: Compute) -> Response:
     ctx.enforce("os_compute_api:os-flavor-manage:delete")
-    async with service.db.write() as session:
+    async with service.changing_reference() as session:
         flavor = await get_flavor(session, flavor_id)
         await session.delete(flavor)
     return empty_response(202)

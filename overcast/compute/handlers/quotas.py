@@ -115,7 +115,7 @@ async def update_quota_set(
     force = v.to_bool(body.pop("force", False))
     wanted = {r: v.to_int(r, val, -1) for r, val in body.items()}
     user_id = request.query_params.get("user_id", "")
-    async with service.db.write() as session:
+    async with service.changing_reference() as session:
         used = await _usage(session, project_id, user_id or ctx.user_id or "")
         for resource, limit in wanted.items():
             if not force and 0 <= limit < used.get(resource, 0):
@@ -141,7 +141,7 @@ async def revert_quota_set(
     query = delete(Quota).where(Quota.project_id == project_id)
     if user_id is not None:
         query = query.where(Quota.user_id == user_id)
-    async with service.db.write() as session:
+    async with service.changing_reference() as session:
         await session.execute(query)
     return empty_response(202)
 
@@ -162,7 +162,7 @@ async def update_quota_class(
     ctx.enforce("os_compute_api:os-quota-class-sets:update", {"quota_class": class_name})
     schema = _update_schema(ctx.version, "quota_class_set", False)
     body = (await json_body(request, schema))["quota_class_set"]
-    async with service.db.write() as session:
+    async with service.changing_reference() as session:
         for resource, raw in body.items():
             limit = v.to_int(resource, raw, -1)
             await session.merge(

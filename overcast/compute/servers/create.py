@@ -121,11 +121,14 @@ async def resolve(
 ) -> Request:
     """Look up what the request names and check it all fits together."""
     min_count, max_count = _counts(server)
-    async with service.db.read() as session:
-        flavor = await _flavor(session, ctx, server["flavorRef"])
-        key_data = await key_data_of(session, ctx, server.get("key_name"))
-        zone = await _zone(session, service, ctx, server.get("availability_zone"))
-        limits = await quotas.project_limits(session, service.conf.quota, ctx.project_id or "")
+    flavor = await _flavor(service, ctx, server["flavorRef"])
+    key_data: str | None = None
+    zone: tuple[str | None, str | None] = (None, None)
+    if server.get("key_name") or server.get("availability_zone"):
+        async with service.db.read() as session:
+            key_data = await key_data_of(session, ctx, server.get("key_name"))
+            zone = await _zone(session, service, ctx, server.get("availability_zone"))
+    limits = await quotas.cached_limits(service, ctx.project_id or "")
     image_ref, image = await image_for(service, ctx, server, flavor)
     request = Request(
         name=server["name"],
@@ -156,12 +159,13 @@ async def resolve(
     return request
 
 
-async def _flavor(session: AsyncSession, ctx: RequestContext, ref: Any) -> dict[str, Any]:
+async def _flavor(service: ComputeService, ctx: RequestContext, ref: Any) -> dict[str, Any]:
     flavorid = str(ref).rstrip("/").rsplit("/", 1)[-1]
-    flavor = await flavors.find_flavor(session, flavorid)
-    if flavor is None or flavor.disabled or not await flavors.may_use(session, ctx, flavor):
+    flavor = await flavors.known_flavor(service, flavorid)
+    if flavor is None or flavor.disabled or not await flavors.may_create_with(service, ctx, flavor):
         raise BadRequest(f"Flavor {flavorid} could not be found.")
-    return flavors.snapshot(flavor)
+    extra_specs = dict(flavor.snapshot["extra_specs"])
+    return {**flavor.snapshot, "extra_specs": extra_specs}  # a copy: the cached one stays
 
 
 async def key_data_of(session: AsyncSession, ctx: RequestContext, name: str | None) -> str | None:

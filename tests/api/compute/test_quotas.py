@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import uuid
+
+from overcast.compute import flavors, quotas
+from overcast.compute.service import ComputeService
 from tests.api.compute.conductor_helpers import boot, server_body
 from tests.api.compute.conftest import ComputeCloud, latest
 from tests.api.identity.conftest import Api
@@ -93,3 +97,34 @@ async def test_limits_show_absolute_limits_and_usage(
     assert theirs.status_code == 403
     seen = await admin.get("/v2.1/limits", params={"tenant_id": tenant.project_id})
     assert seen.json()["limits"]["absolute"]["totalInstancesUsed"] == 1
+
+
+async def test_creates_see_each_quota_and_flavor_change_at_once_in_every_worker(
+    admin: Api, tenant: Api, compute_cloud: ComputeCloud
+) -> None:
+    """Creates cache flavors and limits per process; a change through any worker empties
+    every worker's cache (here: this API, and another service on the same data)."""
+    flavorid = f"cached-{uuid.uuid4().hex[:6]}"
+    body = {"name": flavorid, "id": flavorid, "ram": 256, "vcpus": 1, "disk": 1}
+    assert (await admin.post("/v2.1/flavors", json={"flavor": body})).status_code == 200
+    another = ComputeService(compute_cloud.compute.settings)
+    try:
+        await boot(tenant, compute_cloud, flavorRef=flavorid)
+        assert (await flavors.known_flavor(another, flavorid)) is not None
+        limits = await quotas.cached_limits(another, tenant.project_id)
+        assert limits["instances"] == 10
+        url = f"/v2.1/os-quota-sets/{tenant.project_id}"
+        assert (await admin.put(url, json={"quota_set": {"instances": 1}})).status_code == 200
+        refused = await tenant.post("/v2.1/servers", json=server_body(compute_cloud))
+        assert refused.status_code == 403, refused.text
+        assert (await quotas.cached_limits(another, tenant.project_id))["instances"] == 1
+        assert (await admin.delete(url)).status_code == 202
+        assert (await admin.delete(f"/v2.1/flavors/{flavorid}")).status_code == 202
+        gone = await tenant.post(
+            "/v2.1/servers", json=server_body(compute_cloud, flavorRef=flavorid)
+        )
+        assert gone.status_code == 400
+        assert f"Flavor {flavorid} could not be found" in gone.json()["badRequest"]["message"]
+        assert (await flavors.known_flavor(another, flavorid)) is None
+    finally:
+        await another.close()
