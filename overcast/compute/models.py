@@ -98,7 +98,8 @@ class KeyPair(Base):
 class Instance(Base):
     __tablename__ = "instance"
     __table_args__ = (
-        Index("ix_instance_project_id_deleted", "project_id", "deleted"),
+        # covering: a project's usage (count, cores, RAM) is summed from the index alone
+        Index("ix_instance_project_usage", "project_id", "deleted", "vcpus", "memory_mb"),
         Index("ix_instance_host_deleted", "host", "deleted"),
         Index("ix_instance_created_at_uuid", "created_at", "uuid"),
         Index("ix_instance_updated_at", "updated_at"),
