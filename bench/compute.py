@@ -1,6 +1,8 @@
 """Compute benchmark: servers booted to ACTIVE per second, and the scheduler at scale.
 
     python bench/compute.py [--counts 100 500 1000] [--repeat 3] [--quick]
+                            [--workers 1 2]         # the all-in-one as one process, and
+                                                    # as two (overcast up --workers 2)
                             [--cloud NAME]          # any cloud in clouds.yaml, instead of
                                                     # a fresh all-in-one
                             [--nova]                # also the real Nova (shared/anchors/nova)
@@ -17,7 +19,9 @@ index (bench/scheduler.py's workload).
 (c) The all-in-one's resident memory (its whole process tree), peak and at the
 largest count.
 
-A fresh all-in-one uses the fake driver with no delay. With ``--nova`` the real
+A fresh all-in-one uses the fake driver with no delay. It is measured as one
+process (``overcast up``, the default) and with two worker processes (the second
+one serves the compute API while the first builds servers). With ``--nova`` the real
 Nova with its fake driver (set up by shared/anchors/nova, PostgreSQL and RabbitMQ)
 runs (a) in the same run and the table shows the ratios. The table shows medians
 of ``--repeat`` runs; JSON goes to bench/results/compute.json.
@@ -294,6 +298,22 @@ def measure_scheduler(hosts: list[int], decisions: int, repeat: int) -> dict[str
     return results
 
 
+def measure_all_in_one(args: argparse.Namespace, workers: int) -> tuple[dict[str, Any], int]:
+    """(a) and (c) on a fresh ``overcast up --workers N``: the results and the peak RSS."""
+    with tempfile.TemporaryDirectory(prefix="overcast-bench-") as tmp:
+        cloud = start_cloud(Path(tmp) / "data", workers=workers)
+        assert cloud.process is not None
+        memory = MemoryWatch(cloud.process.pid)
+        try:
+            admin = Cloud(cloud.auth_url, password_auth("admin", ADMIN_PASSWORD, "admin"))
+            results = measure_boots(admin, args.counts, args.repeat, args.concurrency, memory)
+        finally:
+            memory.stop()
+            cloud.stop()
+    print(f"(c) all-in-one resident memory: peak {memory.peak_mib:.0f} MiB", flush=True)
+    return results, round(memory.peak_mib)
+
+
 def from_clouds_yaml(name: str) -> tuple[str, dict[str, Any]]:
     """The auth URL and a password auth body of cloud ``name`` in clouds.yaml."""
     import openstack.config
@@ -328,6 +348,13 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=10)
     parser.add_argument("--hosts", type=int, nargs="+", default=[1000, 100_000, 1_000_000])
     parser.add_argument("--decisions", type=int, default=20_000)
+    parser.add_argument(
+        "--workers",
+        type=int,
+        nargs="+",
+        default=[1, 2],
+        help="measure the all-in-one with each of these worker counts (1: one process)",
+    )
     parser.add_argument("--cloud", help="a cloud of clouds.yaml to measure instead")
     parser.add_argument("--nova", action="store_true", help="also the real Nova, same run")
     parser.add_argument("--nova-counts", type=int, nargs="+", default=[100])
@@ -344,20 +371,12 @@ def main() -> int:
             Cloud(auth_url, auth), args.counts, args.repeat, args.concurrency, None
         )
     else:
-        with tempfile.TemporaryDirectory(prefix="overcast-bench-") as tmp:
-            cloud = start_cloud(Path(tmp) / "data")
-            assert cloud.process is not None
-            memory = MemoryWatch(cloud.process.pid)
-            try:
-                admin = Cloud(cloud.auth_url, password_auth("admin", ADMIN_PASSWORD, "admin"))
-                report["overcast"] = measure_boots(
-                    admin, args.counts, args.repeat, args.concurrency, memory
-                )
-            finally:
-                memory.stop()
-                cloud.stop()
-            report["rss_peak_mib"] = round(memory.peak_mib)
-            print(f"(c) all-in-one resident memory: peak {memory.peak_mib:.0f} MiB", flush=True)
+        for workers in args.workers:
+            key = "overcast" if workers == 1 else f"overcast_{workers}_workers"
+            if workers != 1:
+                print(f"(a) boots, Overcast with {workers} worker processes", flush=True)
+            report[key], report[f"rss_peak_mib_{key}"] = measure_all_in_one(args, workers)
+        report["rss_peak_mib"] = report.get("rss_peak_mib_overcast")
 
     if args.nova:
         print("(a) boots, the real Nova (shared/anchors/nova)", flush=True)
