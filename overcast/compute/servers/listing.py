@@ -128,7 +128,28 @@ def _statement(request: Request, ctx: RequestContext) -> tuple[Select[Any], re.P
         pattern = re.compile(name) if name else None
     except re.error:
         raise BadRequest(f"Invalid regular expression for name filter: {name}") from None
+    prefix = _anchored_prefix(name or "")
+    if prefix:  # a superset of the matches (LIKE may ignore case): the pattern still decides
+        escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        statement = statement.where(Instance.display_name.like(f"{escaped}%", escape="\\"))
     return statement, pattern
+
+
+_SPECIAL = set(".^$*+?{}[]\\|()")
+
+
+def _anchored_prefix(name: str) -> str:
+    """The literal text every match of the regular expression ``name`` starts with."""
+    if not name.startswith("^") or "|" in name:
+        return ""
+    literal: list[str] = []
+    for char in name[1:]:
+        if char in _SPECIAL:
+            if char in "*?{":  # the character before it may be absent
+                literal = literal[:-1]
+            break
+        literal.append(char)
+    return "".join(literal)
 
 
 def _tag_filters(request: Request, statement: Select[Any]) -> Select[Any]:
@@ -178,10 +199,13 @@ async def page(
     if limit < 0:
         raise BadRequest("limit param must be positive")
     statement, pattern = _statement(request, ctx)
-    found = list(await session.scalars(_order(request, statement)))
+    marker = request.query_params.get("marker")
+    ordered = _order(request, statement)
+    if pattern is None and marker is None:
+        ordered = ordered.limit(limit)  # else the name or the marker decides in Python
+    found = list(await session.scalars(ordered))
     if pattern is not None:
         found = [i for i in found if pattern.search(i.display_name)]
-    marker = request.query_params.get("marker")
     if marker is not None:
         ids = [i.uuid for i in found]
         if marker not in ids:

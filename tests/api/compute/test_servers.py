@@ -4,6 +4,7 @@ update, delete; what a caller may not do or see."""
 from __future__ import annotations
 
 import uuid
+from urllib.parse import quote
 
 from tests.api.compute.conductor_helpers import boot, server_body, wait_for_status, wait_gone
 from tests.api.compute.conftest import ComputeCloud, latest, new_tenant
@@ -102,6 +103,29 @@ async def test_filters_sorting_and_pagination(tenant: Api, compute_cloud: Comput
     assert (await tenant.get("/v2.1/servers?sort_key=nope")).status_code == 400
     assert (await tenant.get("/v2.1/servers?marker=nope")).status_code == 400
     assert (await tenant.get("/v2.1/servers?limit=-1")).status_code == 400
+
+
+async def test_the_name_filter_is_a_case_sensitive_regular_expression(
+    tenant: Api, compute_cloud: ComputeCloud
+) -> None:
+    """Names matched as Nova does (``re.search``), whatever the database narrows them with."""
+    names = ["web_1", "webX1", "Web-2", "wes%3", "db-1"]
+    ids = {n: (await boot(tenant, compute_cloud, name=n))["id"] for n in names}
+
+    async def found(pattern: str, limit: str = "") -> set[str]:
+        url = f"/v2.1/servers?name={quote(pattern)}{limit}"
+        return {s["name"] for s in (await tenant.get(url)).json()["servers"]}
+
+    assert await found("^web_") == {"web_1"}  # "_" is no wildcard
+    assert await found("^web") == {"web_1", "webX1"}  # and no "Web-2": case counts
+    assert await found("^Web") == {"Web-2"}
+    assert await found("^wes%") == {"wes%3"}
+    assert await found("^webs?X") == {"webX1"}  # the "s" may be absent
+    assert await found("^we[bs]") == {"web_1", "webX1", "wes%3"}
+    assert await found("^db|^Web") == {"db-1", "Web-2"}
+    assert await found("1$") == {"web_1", "webX1", "db-1"}
+    assert len(await found("^web", "&limit=1")) == 1
+    assert len(ids) == 5
 
 
 async def test_update_renames(tenant: Api, compute_cloud: ComputeCloud) -> None:
