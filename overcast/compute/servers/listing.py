@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 
@@ -129,9 +129,14 @@ def _statement(request: Request, ctx: RequestContext) -> tuple[Select[Any], re.P
     except re.error:
         raise BadRequest(f"Invalid regular expression for name filter: {name}") from None
     prefix = _anchored_prefix(name or "")
-    if prefix:  # a superset of the matches (LIKE may ignore case): the pattern still decides
+    if prefix:  # LIKE narrows by the index (ignoring case on SQLite), substr decides
         escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        statement = statement.where(Instance.display_name.like(f"{escaped}%", escape="\\"))
+        statement = statement.where(
+            Instance.display_name.like(f"{escaped}%", escape="\\"),
+            func.substr(Instance.display_name, 1, len(prefix)) == prefix,
+        )
+        if name == f"^{prefix}":
+            pattern = None  # the database matched it whole, so it can apply the limit too
     return statement, pattern
 
 
