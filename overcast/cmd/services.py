@@ -193,7 +193,11 @@ async def _build_compute(settings: Settings, shared: Shared) -> Built:
 
 async def _build_object(settings: Settings, shared: Shared) -> Built:
     service = ObjectService(settings, shared.node_client())
-    return Built(make_object_app(service, shared.validator()), _nothing)  # client: ``shared``
+
+    async def close() -> None:  # the client is ``shared``'s
+        service.info_cache.close()
+
+    return Built(make_object_app(service, shared.validator()), close)
 
 
 def _node_port(kind: str) -> Callable[[Settings], int]:

@@ -135,6 +135,10 @@ class CoherentCache:
     def clear(self) -> None:
         self._values.clear()
 
+    def forget(self, key: Hashable) -> None:
+        """Drop ``key``'s value, so that the next read loads it."""
+        self._values.pop(key, None)
+
     async def get_or_load(self, key: Hashable, load: Callable[[], Awaitable[T]]) -> T:
         """The cached value for ``key``, loading (and keeping) it when missing.
 

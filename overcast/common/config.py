@@ -276,6 +276,11 @@ class ObjectSettings(_Section):
         StoragePolicy(index=1, name="silver"),
     )
     node_timeout: float = Field(default=10, gt=0)
+    info_cache_seconds: float = Field(default=10.0, ge=0)
+    """How long a proxy keeps what it learnt of an account or a container (ACLs, policy,
+    metadata) before asking again (Swift's ``recheck_*_existence``; 0: ask every time).
+    A change through any proxy of the host is seen at once; one through another host's
+    proxy within this time."""
     account_ratelimit: float = Field(default=0.0, ge=0)
     """Container PUTs and DELETEs per second per account, per proxy (0: no limit)."""
     container_ratelimit: float = Field(default=0.0, ge=0)

@@ -119,6 +119,8 @@ class Call:
         replies = await self.service.backend.to_replicas(
             method, nodes, ring.handoffs(part), self.url_on(part), headers_of
         )
+        if ring is self.service.account_ring or ring is self.service.container_ring:
+            await self.service.info_cache.changed()
         return best_status(replies, len(nodes))
 
     # -- the container a request is in ----------------------------------------------

@@ -1,8 +1,11 @@
 """What the proxy learns about an account or a container before it acts: existence,
 policy, ACLs, counts and metadata (tempurl keys, quotas, versioning...).
 
-Each is asked of the account or container servers once per client request:
-the answer is kept in the request's environ, which its middlewares share.
+The answer is kept in the request's environ, which its middlewares share, and in
+the proxy's :class:`~overcast.object.proxy.service.InfoCache` for a few seconds,
+as Swift keeps it in memcache: any account or container write through a proxy of
+the host empties that cache in every process, so only the counts it holds may
+lag. Quotas, which need the counts, ask with ``fresh=True``.
 """
 
 from __future__ import annotations
@@ -42,7 +45,15 @@ class AccountInfo:
         return self.headers.get(f"x-account-meta-{name.lower()}")
 
 
-async def _head(service: ObjectService, ring: Any, *names: str) -> dict[str, str] | None:
+async def _head(
+    service: ObjectService, ring: Any, *names: str, fresh: bool = False
+) -> dict[str, str] | None:
+    if fresh:
+        return await _ask(service, ring, *names)
+    return await service.info_cache.headers(names, lambda: _ask(service, ring, *names))
+
+
+async def _ask(service: ObjectService, ring: Any, *names: str) -> dict[str, str] | None:
     part, nodes = ring.get_nodes(*names)
     reply = await service.backend.first(
         nodes, lambda node: node_path(node, part, *names), {}, method="HEAD"
@@ -53,12 +64,18 @@ async def _head(service: ObjectService, ring: Any, *names: str) -> dict[str, str
 
 
 async def container_info(
-    service: ObjectService, environ: dict[str, Any], account: str, container: str
+    service: ObjectService,
+    environ: dict[str, Any],
+    account: str,
+    container: str,
+    *,
+    fresh: bool = False,
 ) -> ContainerInfo | None:
-    """The container, or None when it does not exist."""
-    key = f"container_info/{account}/{container}"
+    """The container, or None when it does not exist (``fresh``: its counts as of now)."""
+    key = f"container_info/{account}/{container}" + ("/fresh" if fresh else "")
     if key not in environ:
-        headers = await _head(service, service.container_ring, account, container)
+        ring = service.container_ring
+        headers = await _head(service, ring, account, container, fresh=fresh)
         environ[key] = None if headers is None else ContainerInfo(
             policy=service.policy_of(headers.get("x-backend-storage-policy-index")),
             read_acl=headers.get("x-container-read"),
@@ -72,12 +89,12 @@ async def container_info(
 
 
 async def account_info(
-    service: ObjectService, environ: dict[str, Any], account: str
+    service: ObjectService, environ: dict[str, Any], account: str, *, fresh: bool = False
 ) -> AccountInfo | None:
-    """The account, or None when it does not exist (yet)."""
-    key = f"account_info/{account}"
+    """The account, or None when it does not exist yet (``fresh``: its counts as of now)."""
+    key = f"account_info/{account}" + ("/fresh" if fresh else "")
     if key not in environ:
-        headers = await _head(service, service.account_ring, account)
+        headers = await _head(service, service.account_ring, account, fresh=fresh)
         environ[key] = None if headers is None else AccountInfo(
             container_count=int(headers.get("x-account-container-count", "0")),
             object_count=int(headers.get("x-account-object-count", "0")),

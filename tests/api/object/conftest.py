@@ -67,6 +67,8 @@ class Swift:
     """Reaches the nodes and the proxy as the storage node's daemons do."""
     hosts: Hosts
     node_apps: dict[str, ServerApp]
+    second_proxy: httpx.AsyncClient
+    """Another proxy process of the host: its own caches, the same nodes and data dir."""
 
     async def tenant(self, role: str = "member") -> Api:
         """A new user with ``role`` on a new project, holding a token for the proxy."""
@@ -115,13 +117,17 @@ async def swift(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Swift
         identity_app = make_identity_app(shared.identity(), shared.tokens())
         identity_transport = httpx.ASGITransport(app=identity_app)
         proxy_transport = httpx.ASGITransport(app=proxy_app)
+        second = ObjectService(settings, client=peers)
+        second_transport = httpx.ASGITransport(app=make_object_app(second, shared.validator()))
         own = httpx.URL(own_url(settings))
         hosts.apps[(own.host, own.port or 80)] = proxy_app  # container sync's peer
         async with (
             httpx.AsyncClient(transport=identity_transport, base_url=IDENTITY) as identity,
             httpx.AsyncClient(transport=proxy_transport, base_url=SWIFT) as proxy,
+            httpx.AsyncClient(transport=second_transport, base_url=SWIFT) as second_proxy,
         ):
-            yield Swift(identity, proxy, layout.devices, settings, peers, hosts, apps)
+            yield Swift(identity, proxy, layout.devices, settings, peers, hosts, apps, second_proxy)
+        second.info_cache.close()
         await service.close()
         await shared.close()
 

@@ -149,6 +149,35 @@ async def test_others_need_an_acl(me: Api, swift: Swift) -> None:
     assert (await anonymous.put(f"{base}/shared/anon", content=b"x")).status_code == 401
 
 
+async def test_a_change_through_one_proxy_is_seen_at_once_by_the_others(
+    me: Api, swift: Swift
+) -> None:
+    """Each proxy process keeps what it learnt of containers; a change empties them all."""
+    base = account(me)
+    other = Api(swift.second_proxy, me.token)
+    anonymous = Api(swift.second_proxy)
+    await me.put(f"{base}/seen")
+    await me.put(f"{base}/seen/o", content=b"hello")
+    assert (await anonymous.get(f"{base}/seen/o")).status_code == 401  # the other learns: private
+    await me.post(f"{base}/seen", headers={"X-Container-Read": ".r:*"})
+    assert (await anonymous.get(f"{base}/seen/o")).content == b"hello"
+    assert (await other.put(f"{base}/seen/p", content=b"x")).status_code == 201
+    await me.delete(f"{base}/seen/o")
+    await me.delete(f"{base}/seen/p")
+    assert (await me.delete(f"{base}/seen")).status_code == 204
+    assert (await other.put(f"{base}/seen/p", content=b"x")).status_code == 404
+
+
+async def test_quotas_count_what_is_there_now(me: Api, swift: Swift) -> None:
+    """Cached container counts never let an upload past a quota."""
+    base = account(me)
+    other = Api(swift.second_proxy, me.token)
+    await me.put(f"{base}/quota", headers={"X-Container-Meta-Quota-Count": "2"})
+    assert (await other.put(f"{base}/quota/a", content=b"x")).status_code == 201
+    assert (await me.put(f"{base}/quota/b", content=b"x")).status_code == 201
+    assert (await other.put(f"{base}/quota/c", content=b"x")).status_code == 413
+
+
 async def test_info_and_healthcheck(swift: Swift) -> None:
     info = (await swift.proxy.get("/info")).json()["swift"]
     assert info["max_file_size"] == 5 * 1024**3

@@ -57,6 +57,11 @@ class ContainerQuotas(Middleware):
             return await self.app(request)
         if request.method == "PUT":
             found = await info.container_info(self.service, request.environ, account, container)
+            if found is not None and (found.meta("quota-bytes") or found.meta("quota-count")):
+                # a quota is measured against the counts of now, never a cached one's
+                found = await info.container_info(
+                    self.service, request.environ, account, container, fresh=True
+                )
             if found is not None:
                 limits = [
                     (found.meta("quota-bytes"), found.bytes_used + _length(request)),
@@ -129,6 +134,11 @@ class AccountQuotas(Middleware):
         where = await info.container_info(self.service, request.environ, account, container)
         if found is None or where is None:
             return None
+        if any(name == LEGACY_ACCOUNT_QUOTA or name.startswith(SYSMETA) for name in found.headers):
+            # a quota is measured against the counts of now, never a cached one's
+            found = await info.account_info(self.service, request.environ, account, fresh=True)
+            if found is None:
+                return None
         length = _length(request)
         policy = where.policy.index
         limits: list[tuple[str | None, int]] = [
