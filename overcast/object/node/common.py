@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote
@@ -21,6 +22,29 @@ class NodeConfig:
     fsync: bool = True
     update_timeout: float = 3.0
     """How long an object server waits for a container server's update before queueing it."""
+
+
+DEVICE_SEEN_SECONDS = 1.0
+"""How long a device found in place is taken to be still there without looking again."""
+_devices_seen: dict[Path, float] = {}
+
+
+def has_device(config: NodeConfig, name: str) -> bool:
+    """Whether ``name`` is one of the node's devices (a directory under ``devices``).
+
+    Every request asks: a stat each time cost the event loop more than the rest
+    of a small GET's work on the node when other threads held the GIL.
+    """
+    path = config.devices / name
+    now = time.monotonic()
+    seen = _devices_seen.get(path)
+    if seen is not None and now - seen < DEVICE_SEEN_SECONDS:
+        return True
+    if path.is_dir():
+        _devices_seen[path] = now
+        return True
+    _devices_seen.pop(path, None)
+    return False
 
 
 class BadPath(Exception):

@@ -25,6 +25,7 @@ from overcast.object.headers import CONTAINER_SETTINGS
 from overcast.object.node.common import (
     NodeConfig,
     Target,
+    has_device,
     is_replication,
     plain,
     timestamp_of,
@@ -248,7 +249,7 @@ class ContainerServer(DatabaseServer):
         }
 
     async def handle(self, request: Request, target: Target) -> Response:
-        if not (self.config.devices / target.device).is_dir():
+        if not has_device(self.config, target.device):
             return plain(507, f"{target.device} is not a device here")
         if target.obj is not None:
             return await self.object_row(request, target)
@@ -410,7 +411,7 @@ class AccountServer(DatabaseServer):
         }
 
     async def handle(self, request: Request, target: Target) -> Response:
-        if not (self.config.devices / target.device).is_dir():
+        if not has_device(self.config, target.device):
             return plain(507, f"{target.device} is not a device here")
         if target.container is not None:
             return await self.container_report(request, target)

@@ -28,6 +28,7 @@ from overcast.object.headers import OBJECT_SETTINGS
 from overcast.object.node.common import (
     NodeConfig,
     Target,
+    has_device,
     is_replication,
     plain,
     policy_of,
@@ -56,6 +57,8 @@ KEPT_PREFIXES = ("x-object-meta-", "x-object-sysmeta-", "x-object-transient-sysm
 POSTED = (*OBJECT_SETTINGS, "x-delete-at")
 """What a POST replaces (with every x-object-meta- and transient sysmeta header)."""
 POSTED_PREFIXES = ("x-object-meta-", "x-object-transient-sysmeta-")
+WHOLE_BODY = 64 * 1024
+"""A body up to this size is answered in one piece: streaming it costs more than reading it."""
 UPDATE_OVERRIDE = "x-object-sysmeta-container-update-override-"
 """What the container listing shows instead of the stored body's size and ETag."""
 
@@ -99,7 +102,7 @@ class ObjectServer:
         return DiskFile(self.config.devices / target.device, policy, target.partition, hash_)
 
     async def handle(self, request: Request, target: Target) -> Response:
-        if not (self.config.devices / target.device).is_dir():
+        if not has_device(self.config, target.device):
             return plain(507, f"{target.device} is not a device here")
         if is_replication(request):
             return await self.replicate(request, target)
@@ -189,6 +192,8 @@ class ObjectServer:
             headers["Content-Length"] = str(size)
             if request.method == "HEAD":
                 return Response(status_code=200, headers=headers)
+            if size <= WHOLE_BODY:
+                return Response(b"".join(found.chunks()), headers=headers)
             return StreamingResponse(_iterate(found.chunks()), headers=headers)
         if len(wanted) == 1:
             start, end = wanted[0]

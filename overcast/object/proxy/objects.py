@@ -15,6 +15,7 @@ from overcast.object.proxy.call import SYSMETA_PREFIXES, Call
 from overcast.object.proxy.constraints import Invalid, check_metadata, check_object_name
 from overcast.object.proxy.errors import error
 from overcast.object.proxy.info import ContainerInfo
+from overcast.object.proxy.request import WholeBody
 
 KEPT = (
     *OBJECT_SETTINGS,
@@ -36,6 +37,8 @@ READ_HEADERS = (
 )
 """What a read passes to the node (the backend ones come from middlewares, never clients)."""
 DEFAULT_TYPE = "application/octet-stream"
+WHOLE_BODY = 64 * 1024
+"""A body up to this size goes to the client in one piece."""
 
 
 def _delete_at(call: Call) -> tuple[str | None, Response | None]:
@@ -156,6 +159,9 @@ def _relay(call: Call, response: httpx.Response) -> Response:
             headers=shown,
             background=BackgroundTask(response.aclose),
         )
+    length = response.headers.get("content-length", "")
+    if length.isdigit() and int(length) <= WHOLE_BODY:
+        return WholeBody(response, shown)
     return StreamingResponse(
         response.aiter_raw(),
         status_code=response.status_code,

@@ -15,6 +15,7 @@ from urllib.parse import quote
 
 import httpx
 from starlette.responses import Response, StreamingResponse
+from starlette.types import Receive, Scope, Send
 
 from overcast.object.proxy.access import Caller
 
@@ -136,10 +137,38 @@ def quoted(path: str) -> str:
     return quote(path, safe="/")
 
 
+class WholeBody(Response):
+    """A node's small body relayed in one piece, read when it is sent or :meth:`read`
+    (a :class:`StreamingResponse` starts a task group to send each response)."""
+
+    def __init__(self, node_response: httpx.Response, headers: dict[str, str]) -> None:
+        super().__init__(status_code=node_response.status_code, headers=headers)
+        self.node_response: httpx.Response | None = node_response
+
+    async def read(self) -> bytes:
+        if self.node_response is not None:
+            try:
+                self.body = b"".join([chunk async for chunk in self.node_response.aiter_raw()])
+            finally:
+                await self.close()
+        return bytes(self.body)
+
+    async def close(self) -> None:
+        if self.node_response is not None:
+            response, self.node_response = self.node_response, None
+            await response.aclose()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.read()
+        await super().__call__(scope, receive, send)
+
+
 async def chunks(response: Response) -> AsyncGenerator[bytes, None]:
     """A response's body chunk by chunk, then its clean-up (releasing a node's connection)."""
     try:
-        if isinstance(response, StreamingResponse):
+        if isinstance(response, WholeBody):
+            yield await response.read()
+        elif isinstance(response, StreamingResponse):
             async for chunk in response.body_iterator:
                 yield chunk if isinstance(chunk, bytes) else str(chunk).encode()
         elif response.body:
@@ -168,5 +197,7 @@ async def drain(response: Response, limit: int | None = None) -> bytes:
 
 async def discard(response: Response) -> None:
     """Drop a response's body unread, releasing what it holds."""
+    if isinstance(response, WholeBody):
+        await response.close()
     if response.background is not None:
         await response.background()
