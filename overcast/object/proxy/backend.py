@@ -73,12 +73,14 @@ class Backend:
         url: str,
         headers: dict[str, str],
         params: dict[str, str] | None = None,
+        content: bytes | None = None,
     ) -> Reply | None:
         """One node's answer (None when it cannot be reached or answers 5xx)."""
         try:
             response = await self.client.request(
-                method, url, headers=headers, params=params, timeout=self.timeout
-            )
+                method, url, headers=headers, params=params, content=content,
+                timeout=self.timeout,
+            )  # fmt: skip
         except httpx.HTTPError as exc:
             LOG.info("%s %s: %s", method, url, exc)
             return None
@@ -94,12 +96,15 @@ class Backend:
         handoffs: Iterator[Device],
         path_of: PathOf,
         headers_of: HeadersOf,
+        content: bytes | None = None,
     ) -> list[Reply]:
-        """The same small request to every replica; a node that fails gives way to a handoff."""
+        """The same small request (``content``: its body) to every replica; a node that
+        fails gives way to a handoff."""
 
         async def attempt(index: int, node: Device) -> Reply | None:
             while True:
-                reply = await self.one(node, method, path_of(node), headers_of(index))
+                url, headers = path_of(node), headers_of(index)
+                reply = await self.one(node, method, url, headers, content=content)
                 if reply is not None:
                     return reply
                 spare = next(handoffs, None)

@@ -16,6 +16,7 @@ from overcast.object.proxy.constraints import Invalid, check_metadata, check_obj
 from overcast.object.proxy.errors import error
 from overcast.object.proxy.info import ContainerInfo
 from overcast.object.proxy.request import WholeBody
+from overcast.object.ring.devices import Device
 
 KEPT = (
     *OBJECT_SETTINGS,
@@ -97,14 +98,18 @@ async def put_object(call: Call, info: ContainerInfo) -> Response:
             "X-Backend-Storage-Policy-Index": str(policy),
         }
 
+    def path_of(node: Device) -> str:
+        return node_path(node, part, *names)
+
+    backend, handoffs = call.service.backend, ring.handoffs(part)
     try:
-        replies = await call.service.backend.stream_put(
-            nodes,
-            ring.handoffs(part),
-            lambda node: node_path(node, part, *names),
-            headers_of,
-            call.request.body,
-        )
+        if length is not None and int(length) <= WHOLE_BODY:
+            # a small body is read first and sent whole: no per-node streams to feed
+            body = b"".join([chunk async for chunk in call.request.body])
+            replies = await backend.to_replicas("PUT", nodes, handoffs, path_of, headers_of, body)
+        else:
+            body_stream = call.request.body
+            replies = await backend.stream_put(nodes, handoffs, path_of, headers_of, body_stream)
     except BodyBroken:
         return error(499)
     if any(reply.status == 422 for reply in replies):
