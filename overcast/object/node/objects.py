@@ -14,6 +14,7 @@ import os
 import time
 from collections.abc import AsyncIterator, Iterator
 from email.utils import formatdate
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -48,6 +49,7 @@ from overcast.object.storage.diskfile import (
     suffix_hashes,
     suffix_listing,
 )
+from overcast.object.storage.flush import Flushes
 from overcast.object.timestamps import Timestamp
 
 LOG = logging.getLogger(__name__)
@@ -89,6 +91,7 @@ class ObjectServer:
     def __init__(self, config: NodeConfig, client: httpx.AsyncClient) -> None:
         self.config = config
         self.client = client
+        self.flushes = Flushes()
 
     def diskfile(self, request: Request, target: Target) -> DiskFile:
         policy = policy_of(request)
@@ -247,7 +250,9 @@ class ObjectServer:
                 "ETag": writer.etag,
                 "Content-Length": str(writer.size),
             }
-            await in_thread(writer.commit, metadata)
+            # made durable by a flush of the device's filesystem, shared with the PUTs of now
+            await in_thread(partial(writer.commit, metadata, durable=False))
+            await self.flushes.flushed(df.device_path)
         await self._update_container(request, target, "PUT", timestamp, metadata)
         return plain(201, headers={"ETag": f'"{writer.etag}"'})
 

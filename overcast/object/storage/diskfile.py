@@ -288,14 +288,19 @@ class Writer:
     def etag(self) -> str:
         return self._md5.hexdigest()
 
-    def commit(self, metadata: dict[str, Any], ext: str = ".data") -> Path:
-        """Append ``metadata``, fsync, and put the file in place as ``<X-Timestamp><ext>``."""
+    def commit(self, metadata: dict[str, Any], ext: str = ".data", *, durable: bool = True) -> Path:
+        """Append ``metadata``, fsync, and put the file in place as ``<X-Timestamp><ext>``.
+
+        ``durable=False`` leaves out the file's and its directory's fsyncs: the caller
+        makes the write durable itself (a :class:`~overcast.object.storage.flush.GroupFlush`).
+        """
         handle = self._spill()
         encoded = json.dumps(metadata, separators=(",", ":")).encode()
         handle.write(encoded)
         handle.write(FOOTER.pack(len(encoded), MAGIC))
         handle.flush()
-        os.fsync(handle.fileno())
+        if durable:
+            os.fsync(handle.fileno())
         handle.close()
         timestamp = Timestamp.parse(metadata["X-Timestamp"])
         target_dir = self.diskfile.path
@@ -304,7 +309,8 @@ class Writer:
         assert self._path is not None
         os.replace(self._path, target)
         self._done = True
-        _fsync_dir(target_dir)
+        if durable:
+            _fsync_dir(target_dir)
         self.diskfile.cleanup()
         return target
 
