@@ -39,22 +39,20 @@ class InfoCache:
         self.counter = counter
         self.seconds = seconds
         self.clock = clock
-        size = INFO_CACHE_SIZE if seconds > 0 else 0
-        self._cache = CoherentCache(counter, size)
+        self._cache = CoherentCache(counter, INFO_CACHE_SIZE)
 
     async def headers(
         self, key: Hashable, load: Callable[[], Awaitable[Headers | None]]
     ) -> Headers | None:
-        loaded = False
+        if self.seconds <= 0:
+            return await load()
 
         async def timed() -> tuple[float, Headers | None]:
-            nonlocal loaded
-            loaded = True
             return self.clock(), await load()
 
         loaded_at, found = await self._cache.get_or_load(key, timed)
-        if not loaded and self.clock() - loaded_at >= self.seconds:
-            self._cache.forget(key)  # kept too long: ask again
+        if self.clock() - loaded_at >= self.seconds:  # kept too long: ask again
+            self._cache.forget(key)
             loaded_at, found = await self._cache.get_or_load(key, timed)
         if found is None:
             self._cache.forget(key)
