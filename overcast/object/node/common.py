@@ -5,11 +5,12 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import unquote
+from urllib.parse import quote, unquote
 
 from starlette.requests import Request
 from starlette.responses import Response
 
+from overcast.object import together
 from overcast.object.timestamps import BadTimestamp, Timestamp
 
 
@@ -135,6 +136,10 @@ def timestamp_of(request: Request) -> Timestamp:
     return Timestamp.parse(value)
 
 
+_NOT_ANSWERED = ("content-length", "content-type")
+"""A replica's answer headers that a node's one answer for several replicas leaves out."""
+
+
 def title(header: str) -> str:
     """``x-object-meta-color`` -> ``X-Object-Meta-Color`` (how Swift shows header names)."""
     return "-".join(word.capitalize() for word in header.split("-"))
@@ -142,3 +147,50 @@ def title(header: str) -> str:
 
 def plain(status: int, text: str = "", headers: dict[str, str] | None = None) -> Response:
     return Response(text, status_code=status, headers=headers, media_type="text/plain")
+
+
+def other_replicas(request: Request, target: Target) -> list[tuple[Request, Target]]:
+    """The other replicas of ``target`` on this node that the request names
+    (:data:`~overcast.object.together.REPLICAS`), each as its own request: the same
+    but for the device in its path and its own headers. Their body is the first's.
+
+    :raises BadPath: when the header does not name replicas.
+    """
+    value = request.headers.get(together.REPLICAS)
+    if value is None:
+        return []
+    try:
+        listed = together.asked(value)
+    except together.BadReplicas as exc:
+        raise BadPath(str(exc)) from None
+    scope = request.scope
+    rest = scope.get("raw_path", b"").lstrip(b"/").partition(b"/")[2]
+    found = []
+    for device, own in listed:
+        changed = {name.lower().encode("latin-1") for name in own}
+        headers = [
+            (name, value)
+            for name, value in scope["headers"]
+            if name not in changed and name != together.REPLICAS.lower().encode()
+        ]
+        headers += [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in own.items()]
+        raw_path = b"/" + quote(device, safe="").encode() + b"/" + rest
+        path = "/" + device + "/" + scope["path"].lstrip("/").partition("/")[2]
+        found.append(
+            (
+                Request({**scope, "headers": headers, "raw_path": raw_path, "path": path}),
+                Target(device, target.partition, target.account, target.container, target.obj),
+            )
+        )
+    return found
+
+
+def answer_each(answers: list[Response]) -> Response:
+    """One answer for every replica of a request that named several."""
+    body, headers = together.answer(
+        [
+            (a.status_code, {k: v for k, v in a.headers.items() if k not in _NOT_ANSWERED})
+            for a in answers
+        ]
+    )
+    return Response(body, headers=headers, media_type="application/json")

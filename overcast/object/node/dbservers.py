@@ -25,8 +25,10 @@ from overcast.object.headers import CONTAINER_SETTINGS
 from overcast.object.node.common import (
     NodeConfig,
     Target,
+    answer_each,
     has_device,
     is_replication,
+    other_replicas,
     plain,
     timestamp_of,
     title,
@@ -249,10 +251,12 @@ class ContainerServer(DatabaseServer):
         }
 
     async def handle(self, request: Request, target: Target) -> Response:
+        if target.obj is not None:  # each replica it names looks for its own device
+            replicas = [(request, target), *other_replicas(request, target)]
+            answers = await asyncio.gather(*(self.object_row(r, t) for r, t in replicas))
+            return answers[0] if len(answers) == 1 else answer_each(answers)
         if not has_device(self.config, target.device):
             return plain(507, f"{target.device} is not a device here")
-        if target.obj is not None:
-            return await self.object_row(request, target)
         if is_replication(request):
             return await self.replicate(request, target)
         method = request.method
@@ -268,6 +272,8 @@ class ContainerServer(DatabaseServer):
 
     async def object_row(self, request: Request, target: Target) -> Response:
         """An object server's news of one object (PUT or DELETE)."""
+        if not has_device(self.config, target.device):
+            return plain(507, f"{target.device} is not a device here")
         timestamp = timestamp_of(request)
         db = self.database(target)
         name = target.obj or ""

@@ -8,16 +8,14 @@ server cannot be reached, the update is queued on the device for the updater.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import logging
-import os
 import time
 from collections.abc import AsyncIterator, Iterator
 from email.utils import formatdate
-from functools import partial
-from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import httpx
 from starlette.requests import ClientDisconnect, Request
@@ -29,15 +27,19 @@ from overcast.object.headers import OBJECT_SETTINGS
 from overcast.object.node.common import (
     NodeConfig,
     Target,
+    answer_each,
     has_device,
     is_replication,
+    other_replicas,
     plain,
     policy_of,
     suffix_of,
     timestamp_of,
     title,
 )
+from overcast.object.node.updates import send_updates, update_for
 from overcast.object.storage.diskfile import (
+    Copies,
     Corrupt,
     Deleted,
     DiskFile,
@@ -61,8 +63,6 @@ POSTED = (*OBJECT_SETTINGS, "x-delete-at")
 POSTED_PREFIXES = ("x-object-meta-", "x-object-transient-sysmeta-")
 WHOLE_BODY = 64 * 1024
 """A body up to this size is answered in one piece: streaming it costs more than reading it."""
-UPDATE_OVERRIDE = "x-object-sysmeta-container-update-override-"
-"""What the container listing shows instead of the stored body's size and ETag."""
 
 
 def kept_headers(
@@ -105,13 +105,13 @@ class ObjectServer:
         return DiskFile(self.config.devices / target.device, policy, target.partition, hash_)
 
     async def handle(self, request: Request, target: Target) -> Response:
+        if request.method == "PUT":
+            return await self.put(request, target)  # it looks for each replica's device
         if not has_device(self.config, target.device):
             return plain(507, f"{target.device} is not a device here")
         if is_replication(request):
             return await self.replicate(request, target)
         method = request.method
-        if method == "PUT":
-            return await self.put(request, target)
         if method in ("GET", "HEAD"):
             return await self.get(request, target)
         if method == "POST":
@@ -222,39 +222,81 @@ class ObjectServer:
     # -- writes ---------------------------------------------------------------------------
 
     async def put(self, request: Request, target: Target) -> Response:
+        """A PUT to ``target``, and to the other replicas on this node the proxy named
+        (:data:`REPLICAS`): one body for all, each replica answered in a JSON list."""
+        replicas = [(request, target), *other_replicas(request, target)]
+        answers = await self._put(replicas)
+        if len(replicas) == 1:
+            return answers[0]
+        return answer_each(answers)
+
+    async def _put(self, replicas: list[tuple[Request, Target]]) -> list[Response]:
+        request = replicas[0][0]
         timestamp = timestamp_of(request)
-        df = self.diskfile(request, target)
-        newest = _newest(df)
-        if newest is not None and newest >= timestamp:
-            return plain(409, headers={"X-Backend-Timestamp": newest.internal})
         length = request.headers.get("content-length")
         chunked = "chunked" in request.headers.get("transfer-encoding", "").lower()
         if length is None and not chunked:
-            return plain(411, "Missing Content-Length or Transfer-Encoding: chunked")
+            missing = plain(411, "Missing Content-Length or Transfer-Encoding: chunked")
+            return [missing] * len(replicas)
         if "content-type" not in request.headers:
-            return plain(400, "No content type")
-        with df.writer() as writer:
+            return [plain(400, "No content type")] * len(replicas)
+        answers: list[Response | None] = []
+        taking: list[tuple[Request, Target, DiskFile]] = []
+        for replica, place in replicas:
+            if not has_device(self.config, place.device):
+                answers.append(plain(507, f"{place.device} is not a device here"))
+                continue
+            df = self.diskfile(replica, place)
+            newest = _newest(df)
+            if newest is not None and newest >= timestamp:
+                answers.append(plain(409, headers={"X-Backend-Timestamp": newest.internal}))
+                continue
+            answers.append(None)
+            taking.append((replica, place, df))
+        if not taking:
+            return [a for a in answers if a is not None]
+        files = [df for _, _, df in taking]
+        failed = await self._write(request, timestamp, length, files, replicas[0][1].name)
+        if isinstance(failed, Response):
+            return [failed if a is None else a for a in answers]
+        metadata, etag = failed
+        await self._tell_containers([(r, t) for r, t, _ in taking], "PUT", timestamp, metadata)
+        made = plain(201, headers={"ETag": f'"{etag}"'})
+        return [made if a is None else a for a in answers]
+
+    async def _write(
+        self,
+        request: Request,
+        timestamp: Timestamp,
+        length: str | None,
+        files: list[DiskFile],
+        name: str,
+    ) -> Response | tuple[dict[str, Any], str]:
+        """The request's body as the new data of ``files``, durable: its metadata and ETag,
+        or the answer that refuses it."""
+        with contextlib.ExitStack() as stack:
+            body = Copies([stack.enter_context(df.writer()) for df in files])
             try:
-                await _receive(request, writer)
+                await _receive(request, body)
             except ClientDisconnect:
                 return plain(499, "Client disconnected")
-            if length is not None and writer.size != int(length):
+            if length is not None and body.size != int(length):
                 return plain(499, "Client disconnected: the body was short")
             sent = request.headers.get("etag", "").strip('"').lower()
-            if sent and sent != writer.etag:
+            if sent and sent != body.etag:
                 return plain(422, "Unprocessable Entity: the body does not match its ETag")
             metadata = {
                 **kept_headers(request, KEPT, KEPT_PREFIXES),
-                "Name": target.name,
+                "Name": name,
                 "X-Timestamp": timestamp.internal,
-                "ETag": writer.etag,
-                "Content-Length": str(writer.size),
+                "ETag": body.etag,
+                "Content-Length": str(body.size),
             }
-            # made durable by a flush of the device's filesystem, shared with the PUTs of now
-            await in_thread(partial(writer.commit, metadata, durable=False))
-            await self.flushes.flushed(df.device_path)
-        await self._update_container(request, target, "PUT", timestamp, metadata)
-        return plain(201, headers={"ETag": f'"{writer.etag}"'})
+            # made durable by a flush of each device's filesystem, shared with the PUTs of now
+            await in_thread(body.commit, metadata)
+            devices = {df.device_path: None for df in files}
+            await asyncio.gather(*(self.flushes.flushed(device) for device in devices))
+        return metadata, body.etag
 
     async def post(self, request: Request, target: Target) -> Response:
         timestamp = timestamp_of(request)
@@ -283,68 +325,27 @@ class ObjectServer:
         if newest is not None and newest >= timestamp:
             return plain(409, headers={"X-Backend-Timestamp": newest.internal})
         await in_thread(df.delete, timestamp, {"Name": target.name})
-        await self._update_container(request, target, "DELETE", timestamp, {})
+        await self._tell_containers([(request, target)], "DELETE", timestamp, {})
         return plain(204 if existed else 404)
 
-    async def _update_container(
+    async def _tell_containers(
         self,
-        request: Request,
-        target: Target,
+        replicas: list[tuple[Request, Target]],
         method: str,
         timestamp: Timestamp,
         metadata: dict[str, Any],
     ) -> None:
-        if "x-backend-replication" in request.headers:
-            return  # a copy between replicas: the container has its row already
-        host = request.headers.get("x-container-host")
-        device = request.headers.get("x-container-device")
-        partition = request.headers.get("x-container-partition")
-        if not (host and device and partition):
-            return
-        names = (device, partition, target.account, target.container or "", target.obj or "")
-        path = "/".join(quote(name, safe="") for name in names)
-        headers = {"X-Timestamp": timestamp.internal}
-        if method == "PUT":
-            headers |= {
-                "X-Size": metadata["Content-Length"],
-                "X-Content-Type": metadata.get("Content-Type", ""),
-                "X-Etag": metadata["ETag"],
-            }
-            for name, value in metadata.items():  # a large object lists as its whole
-                what = name.lower().removeprefix(UPDATE_OVERRIDE)
-                if what != name.lower() and what in ("size", "etag", "content-type"):
-                    headers[f"X-{title(what)}"] = value
-        policy = request.headers.get("x-backend-storage-policy-index")
-        if policy:
-            headers["X-Backend-Storage-Policy-Index"] = policy
-        for name in ("x-account-host", "x-account-device", "x-account-partition"):
-            if name in request.headers:  # the container reports its new totals there
-                headers[title(name)] = request.headers[name]
-        url = f"http://{host}/{path}"
-        try:
-            response = await self.client.request(
-                method, url, headers=headers, timeout=self.config.update_timeout
-            )
-            if response.status_code < 300:
-                return
-        except httpx.HTTPError as exc:
-            LOG.info("container update %s %s failed: %s", method, url, exc)
-        await in_thread(_queue_update, self.config.devices / target.device, method, url, headers)
+        found = [
+            update_for(self.config.devices, r, t, method, timestamp, metadata) for r, t in replicas
+        ]
+        await send_updates(
+            self.client, [u for u in found if u is not None], method, self.config.update_timeout
+        )
 
 
 def _newest(df: DiskFile) -> Timestamp | None:
     files = df.files()
     return files[0][0] if files else None
-
-
-def _queue_update(device: Path, method: str, url: str, headers: dict[str, str]) -> None:
-    """Keep a container update the container server did not take, for the updater."""
-    folder = device / "async_pending"
-    folder.mkdir(parents=True, exist_ok=True)
-    name = f"{headers['X-Timestamp']}-{os.urandom(4).hex()}.json"
-    temporary = folder / f".{name}"
-    temporary.write_text(json.dumps({"method": method, "url": url, "headers": headers}))
-    os.replace(temporary, folder / name)
 
 
 async def _iterate(chunks: Iterator[bytes]) -> AsyncIterator[bytes]:
@@ -360,19 +361,32 @@ def _multipart(found: Found, pieces: list[tuple[bytes, tuple[int, int] | None]])
             yield from found.chunks(*span)
 
 
-async def _receive(request: Request, writer: Writer) -> None:
-    """Write the request's body: a megabyte at a time in a thread, where hashing and
-    writing run beside the other replicas' (hashlib lets go of the GIL); a smaller body
-    is only held, for the commit's thread to write."""
+async def _receive(request: Request, body: Copies) -> None:
+    """Write the request's body to every copy.
+
+    A large body goes a megabyte at a time to threads, one hashing it and one per
+    copy writing it (hashlib and file writes let go of the GIL, so they run side by
+    side), while the next megabyte arrives. A smaller body is only held, for the
+    commit's thread to write.
+    """
     batch: list[bytes] = []
     held = 0
+    writing: asyncio.Future[Any] | None = None  # the previous megabyte's
     async for chunk in request.stream():
         batch.append(chunk)
         held += len(chunk)
         if held >= Writer.SPILL:
-            await in_thread(writer.write_all, batch)
+            if writing is not None:
+                await writing
+            writing = _write_batch(body, batch)
             batch, held = [], 0
-    if writer.size:  # a large body's tail goes to its file like the rest
-        await in_thread(writer.write_all, batch)
+    if writing is not None:
+        await writing
+        await _write_batch(body, batch)  # a large body's tail goes to its files like the rest
     else:
-        writer.write_all(batch)
+        body.hold(batch)
+
+
+def _write_batch(body: Copies, batch: list[bytes]) -> asyncio.Future[Any]:
+    jobs = [in_thread(body.hash_all, batch), *(in_thread(w.write_all, batch) for w in body.writers)]
+    return asyncio.gather(*jobs)

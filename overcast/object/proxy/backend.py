@@ -17,6 +17,7 @@ from urllib.parse import quote
 
 import httpx
 
+from overcast.object import together
 from overcast.object.ring.devices import Device
 
 LOG = logging.getLogger(__name__)
@@ -97,23 +98,59 @@ class Backend:
         path_of: PathOf,
         headers_of: HeadersOf,
         content: bytes | None = None,
+        *,
+        together: bool = False,
     ) -> list[Reply]:
         """The same small request (``content``: its body) to every replica; a node that
-        fails gives way to a handoff."""
+        fails gives way to a handoff. With ``together``, the replicas that share a node
+        go to it in one request (an object PUT: see :mod:`overcast.object.together`)."""
+        replies: list[Reply] = []
+        going = list(enumerate(nodes))
+        while going:
+            groups = by_node(going) if together else [[one] for one in going]
+            sent = await asyncio.gather(
+                *(self._together(method, g, path_of, headers_of, content) for g in groups)
+            )
+            going = []
+            for group, answers in zip(groups, sent, strict=True):
+                for (index, _), reply in zip(group, answers, strict=True):
+                    if reply is not None:
+                        replies.append(reply)
+                    elif (spare := next(handoffs, None)) is not None:
+                        going.append((index, spare))
+        return replies
 
-        async def attempt(index: int, node: Device) -> Reply | None:
-            while True:
-                url, headers = path_of(node), headers_of(index)
-                reply = await self.one(node, method, url, headers, content=content)
-                if reply is not None:
-                    return reply
-                spare = next(handoffs, None)
-                if spare is None:
-                    return None
-                node = spare
+    async def _together(
+        self,
+        method: str,
+        group: list[Placed],
+        path_of: PathOf,
+        headers_of: HeadersOf,
+        content: bytes | AsyncIterator[bytes] | None,
+    ) -> list[Reply | None]:
+        """One request for the replicas of ``group`` (all on one node): each one's answer,
+        None where it failed.
 
-        found = await asyncio.gather(*(attempt(i, n) for i, n in enumerate(nodes)))
-        return [reply for reply in found if reply is not None]
+        :raises httpx.HTTPError: when the node cannot be reached with a streamed body.
+        """
+        (first, node), others = group[0], group[1:]
+        headers = together.ask(
+            headers_of(first), [(device.device, headers_of(i)) for i, device in others]
+        )
+        url = path_of(node)
+        if isinstance(content, bytes) or content is None:
+            try:
+                response = await self.client.request(
+                    method, url, headers=headers, content=content, timeout=self.timeout
+                )
+            except httpx.HTTPError as exc:
+                LOG.info("%s %s: %s", method, url, exc)
+                return [None] * len(group)
+        else:
+            response = await self.client.request(
+                method, url, headers=headers, content=content, timeout=self.timeout
+            )
+        return _answers(group, response)
 
     async def first(
         self,
@@ -144,72 +181,157 @@ class Backend:
         headers_of: HeadersOf,
         body: AsyncIterator[bytes],
     ) -> list[Reply]:
-        """PUT one body to every replica at once: each replica gets every chunk.
+        """PUT one body to every replica at once: each node gets every chunk, once for
+        all the replicas it holds.
 
         A replica whose node cannot be reached before its body starts moves to the
         next handoff; one that fails midway drops out, and the quorum decides. When
         the client's body breaks off, every node's upload is cut too and the error
         is raised.
         """
-        queues = [asyncio.Queue[bytes | None | BaseException](maxsize=8) for _ in nodes]
-        alive = [True] * len(nodes)
-        started = [False] * len(nodes)
+        source = _Stream()
 
         async def feed() -> None:
             try:
                 async for chunk in body:
-                    for i, queue in enumerate(queues):
-                        if alive[i]:
-                            await queue.put(chunk)
+                    await source.put(chunk)
             except BaseException as exc:
-                for queue in queues:  # cut every upload: what is queued is dropped
-                    while not queue.empty():
-                        queue.get_nowait()
-                    queue.put_nowait(exc)
+                source.fail(exc)  # cut every upload: what is queued is dropped
                 raise
-            for i, queue in enumerate(queues):
-                if alive[i]:
-                    await queue.put(None)
-
-        async def drain(i: int) -> AsyncIterator[bytes]:
-            started[i] = True
-            while True:
-                item = await queues[i].get()
-                if item is None:
-                    return
-                if isinstance(item, BaseException):
-                    raise BodyBroken("the client's body broke off") from item
-                yield item
-
-        async def send(i: int, node: Device) -> Reply | None:
-            try:
-                while True:
-                    try:
-                        response = await self.client.put(
-                            path_of(node), headers=headers_of(i), content=drain(i),
-                            timeout=self.timeout,
-                        )  # fmt: skip
-                        return Reply(node, response.status_code, response.headers, response.content)
-                    except httpx.HTTPError as exc:
-                        LOG.info("PUT %s: %s", path_of(node), exc)
-                        spare = None if started[i] else next(handoffs, None)
-                        if spare is None:
-                            return None
-                        node = spare
-            finally:
-                alive[i] = False
-                while not queues[i].empty():  # the feeder must not wait for a gone node
-                    queues[i].get_nowait()
+            await source.put(None)
 
         feeder = asyncio.ensure_future(feed())
         try:
-            replies = await asyncio.gather(*(send(i, n) for i, n in enumerate(nodes)))
+            placed = list(enumerate(nodes))
+            found = await self._stream_to(placed, source, handoffs, path_of, headers_of)
         finally:
             if not feeder.done():
                 feeder.cancel()
         if feeder.done() and not feeder.cancelled() and feeder.exception() is not None:
             raise BodyBroken("the client's body broke off") from feeder.exception()
-        return [reply for reply in replies if reply is not None]
+        return [reply for reply in found if reply is not None]
+
+    async def _stream_to(
+        self,
+        placed: list[Placed],
+        source: _Stream,
+        handoffs: Iterator[Device],
+        path_of: PathOf,
+        headers_of: HeadersOf,
+    ) -> list[Reply | None]:
+        """The body from ``source`` to the ``placed`` replicas: one request per node,
+        each fed its own copy of the chunks when there are several nodes."""
+        groups = by_node(placed)
+        try:
+            if len(groups) > 1:
+                branches = [_Stream() for _ in groups]
+                tee = asyncio.ensure_future(_tee(source, branches))
+                try:
+                    found = await asyncio.gather(
+                        *(
+                            self._stream_to(g, b, handoffs, path_of, headers_of)
+                            for g, b in zip(groups, branches, strict=True)
+                        )
+                    )
+                finally:
+                    tee.cancel()
+                return [reply for replies in found for reply in replies]
+            try:
+                return await self._together("PUT", placed, path_of, headers_of, source.chunks())
+            except httpx.HTTPError as exc:
+                LOG.info("PUT %s: %s", path_of(placed[0][1]), exc)
+                if source.started:
+                    return [None] * len(placed)
+            # no chunk has gone yet: the replicas move on to handoffs, with every chunk
+            spares = [(index, next(handoffs, None)) for index, _ in placed]
+            moved = [(index, spare) for index, spare in spares if spare is not None]
+            gone: list[Reply | None] = [None] * (len(placed) - len(moved))
+            if not moved:
+                return gone
+            return await self._stream_to(moved, source, handoffs, path_of, headers_of) + gone
+        finally:
+            source.stop()
+
+
+Placed = tuple[int, Device]
+"""A replica's index and the device it goes to."""
+
+
+def by_node(placed: list[Placed]) -> list[list[Placed]]:
+    """The replicas grouped by the node (address and port) that holds their devices."""
+    groups: dict[tuple[str, int], list[Placed]] = {}
+    for index, device in placed:
+        groups.setdefault((device.ip, device.port), []).append((index, device))
+    return list(groups.values())
+
+
+def _answers(group: list[Placed], response: httpx.Response) -> list[Reply | None]:
+    """Each replica's reply from a node's answer to the request for ``group``."""
+    nodes = [device for _, device in group]
+    if len(group) > 1 and together.ANSWERED.lower() in response.headers:
+        each = together.answers(response.content, len(group))
+        if each is not None:
+            return [
+                Reply(node, status, httpx.Headers(headers)) if status < 500 else None
+                for node, (status, headers) in zip(nodes, each, strict=True)
+            ]
+        LOG.info("PUT %s: an answer for several replicas that is not one", response.url)
+        return [None] * len(group)
+    if response.status_code >= 500:
+        LOG.info("%s %s: %s", response.request.method, response.url, response.status_code)
+        return [None] * len(group)
+    return [Reply(node, response.status_code, response.headers, response.content) for node in nodes]
+
+
+class _Stream:
+    """The chunks of a body on their way to one request (None ends them)."""
+
+    def __init__(self) -> None:
+        self.queue = asyncio.Queue[bytes | None | BaseException](maxsize=8)
+        self.alive = True
+        self.started = False
+
+    async def put(self, item: bytes | None) -> None:
+        if self.alive:
+            await self.queue.put(item)
+
+    def fail(self, exc: BaseException) -> None:
+        """Cut the body: what is queued is dropped, and the reader gets ``exc``."""
+        self._drop()
+        self.queue.put_nowait(exc)
+
+    def stop(self) -> None:
+        """Nobody reads any more: drop what is queued, and take no more."""
+        self.alive = False
+        self._drop()
+
+    def _drop(self) -> None:
+        while not self.queue.empty():  # the writer must not wait for a gone reader
+            self.queue.get_nowait()
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        self.started = True
+        while True:
+            item = await self.queue.get()
+            if item is None:
+                return
+            if isinstance(item, BaseException):
+                raise BodyBroken("the client's body broke off") from item
+            yield item
+
+
+async def _tee(source: _Stream, branches: list[_Stream]) -> None:
+    """Every chunk of ``source`` to every branch still read."""
+    try:
+        async for chunk in source.chunks():
+            for branch in branches:
+                await branch.put(chunk)
+    except BodyBroken as exc:
+        for branch in branches:
+            branch.fail(exc)
+        return
+    for branch in branches:
+        await branch.put(None)
 
 
 class BodyBroken(Exception):

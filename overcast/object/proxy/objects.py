@@ -106,7 +106,9 @@ async def put_object(call: Call, info: ContainerInfo) -> Response:
         if length is not None and int(length) <= WHOLE_BODY:
             # a small body is read first and sent whole: no per-node streams to feed
             body = b"".join([chunk async for chunk in call.request.body])
-            replies = await backend.to_replicas("PUT", nodes, handoffs, path_of, headers_of, body)
+            replies = await backend.to_replicas(
+                "PUT", nodes, handoffs, path_of, headers_of, body, together=True
+            )
         else:
             body_stream = call.request.body
             replies = await backend.stream_put(nodes, handoffs, path_of, headers_of, body_stream)

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from overcast.object.paths import hash_path
+from overcast.object.storage.flush import start_writeback
 from overcast.object.timestamps import BadTimestamp, Timestamp
 
 MAGIC = b"OCM1"
@@ -236,16 +237,18 @@ class DiskFile:
 
 
 class Writer:
-    """A new body, hashed (MD5, the ETag) as it is written.
+    """A new body's file on one device.
 
     A small body stays in memory and reaches the disk only in :meth:`commit`
     (which a server runs in a thread): creating a file can wait on the
     filesystem's journal while other writers fsync, which must not stall the
     event loop for every object. A body past ``SPILL`` bytes goes to a
-    temporary file as it arrives.
+    temporary file as it arrives, and the disk is set to write back every
+    ``WRITEBACK`` bytes of it at once, so that its flush finds little left to do.
     """
 
     SPILL = 1 << 20
+    WRITEBACK = 8 << 20
 
     def __init__(self, diskfile: DiskFile) -> None:
         self.diskfile = diskfile
@@ -253,8 +256,8 @@ class Writer:
         self._path: Path | None = None
         self._held: list[bytes] = []
         self._held_size = 0
-        self._md5 = hashlib.md5(usedforsecurity=False)
-        self.size = 0
+        self._written = 0
+        self._written_back = 0
         self._done = False
 
     def write_all(self, chunks: list[bytes]) -> None:
@@ -262,15 +265,20 @@ class Writer:
             self.write(chunk)
 
     def write(self, chunk: bytes) -> None:
-        self._md5.update(chunk)
-        self.size += len(chunk)
-        if self._handle is not None:
-            self._handle.write(chunk)
+        if self._handle is None:
+            self._held.append(chunk)
+            self._held_size += len(chunk)
+            if self._held_size > self.SPILL:
+                self._spill()
             return
-        self._held.append(chunk)
-        self._held_size += len(chunk)
-        if self._held_size > self.SPILL:
-            self._spill()
+        self._handle.write(chunk)
+        self._written += len(chunk)
+        if self._written - self._written_back >= self.WRITEBACK:
+            self._handle.flush()
+            start_writeback(
+                self._handle.fileno(), self._written_back, self._written - self._written_back
+            )
+            self._written_back = self._written
 
     def _spill(self) -> BinaryIO:
         """The temporary file, made now if it was not, with what was held written to it."""
@@ -281,12 +289,9 @@ class Writer:
             self._handle, self._path = os.fdopen(fd, "wb"), Path(name)
         for chunk in self._held:
             self._handle.write(chunk)
+            self._written += len(chunk)
         self._held, self._held_size = [], 0
         return self._handle
-
-    @property
-    def etag(self) -> str:
-        return self._md5.hexdigest()
 
     def commit(self, metadata: dict[str, Any], ext: str = ".data", *, durable: bool = True) -> Path:
         """Append ``metadata``, fsync, and put the file in place as ``<X-Timestamp><ext>``.
@@ -321,6 +326,39 @@ class Writer:
                 self._handle.close()
             if self._path is not None:
                 self._path.unlink(missing_ok=True)
+
+
+class Copies:
+    """One new body for the replicas a node holds: hashed once (MD5, the ETag), written to each.
+
+    The node receives the body once for all of them; what it hashes is what every
+    copy gets, so one hash checks them all against the client's ETag.
+    """
+
+    def __init__(self, writers: list[Writer]) -> None:
+        self.writers = writers
+        self._md5 = hashlib.md5(usedforsecurity=False)
+        self.size = 0
+
+    @property
+    def etag(self) -> str:
+        return self._md5.hexdigest()
+
+    def hash_all(self, chunks: list[bytes]) -> None:
+        for chunk in chunks:
+            self._md5.update(chunk)
+            self.size += len(chunk)
+
+    def hold(self, chunks: list[bytes]) -> None:
+        """A small body: hashed, and held by every writer until the commit."""
+        self.hash_all(chunks)
+        for writer in self.writers:
+            writer.write_all(chunks)
+
+    def commit(self, metadata: dict[str, Any]) -> None:
+        """Every copy in place; made durable by the caller's flush (see ``Writer.commit``)."""
+        for writer in self.writers:
+            writer.commit(metadata, durable=False)
 
 
 def suffix_hashes(partition_path: Path) -> dict[str, str]:

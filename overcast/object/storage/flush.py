@@ -24,6 +24,19 @@ from pathlib import Path
 from overcast.common.threads import in_thread
 
 _LIBC = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+_LIBC.sync_file_range.argtypes = [ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint]
+SYNC_FILE_RANGE_WRITE = 2
+"""Start writing back the range's dirty pages; do not wait for them."""
+
+
+def start_writeback(fd: int, offset: int, length: int) -> None:
+    """Have the disk start on ``length`` bytes of ``fd`` from ``offset`` now, without waiting.
+
+    A large body would otherwise stay in the page cache until its flush, which then
+    waits for all of it; started early, its write-back runs while the rest arrives.
+    Only a hint: a filesystem that cannot do it is left to write back as it will.
+    """
+    _LIBC.sync_file_range(fd, offset, length, SYNC_FILE_RANGE_WRITE)
 
 
 def syncfs(path: Path) -> None:

@@ -17,6 +17,7 @@ from overcast.cmd.services import Shared
 from overcast.common.clients.inprocess import Address, InProcessTransport
 from overcast.common.config import Settings
 from overcast.identity.app import make_identity_app
+from overcast.object import together
 from overcast.object.bootstrap import load_rings, prepare
 from overcast.object.daemons.common import NodeDaemon
 from overcast.object.node.app import ServerApp, make_node_apps
@@ -41,9 +42,34 @@ class Hosts(InProcessTransport):
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         netloc = request.url.netloc.decode()
         device = request.url.path.split("/")[1] if request.url.path.count("/") > 1 else ""
+        replicas = [(device, {}), *together.asked(request.headers.get(together.REPLICAS, "[]"))]
+        if len(replicas) > 1 and any(f"{netloc}/{d}" in self.down for d, _ in replicas):
+            return await self._one_by_one(request, replicas)
         if f"{netloc}/{device}" in self.down:
             raise httpx.ConnectError(f"{netloc}/{device} is down", request=request)
         return await super().handle_async_request(request)
+
+    async def _one_by_one(
+        self, request: httpx.Request, replicas: list[tuple[str, dict[str, str]]]
+    ) -> httpx.Response:
+        """A request for several replicas on a node that lost some of their devices: the
+        node answers 507 for those, and for the others what each alone would get."""
+        netloc = request.url.netloc.decode()
+        body = await request.aread()
+        headers = {k: v for k, v in request.headers.items() if k != together.REPLICAS.lower()}
+        rest = request.url.raw_path.split(b"/", 2)[2]
+        answers: list[tuple[int, dict[str, str]]] = []
+        for device, own in replicas:
+            if f"{netloc}/{device}" in self.down:
+                answers.append((507, {}))
+                continue
+            url = request.url.copy_with(raw_path=b"/" + device.encode() + b"/" + rest)
+            alone = httpx.Request(request.method, url, headers={**headers, **own}, content=body)
+            response = await super().handle_async_request(alone)
+            await response.aread()
+            answers.append((response.status_code, dict(response.headers)))
+        content, marked = together.answer(answers)
+        return httpx.Response(200, headers=marked, content=content)
 
 
 class _Unreachable(httpx.AsyncBaseTransport):

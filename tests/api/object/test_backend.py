@@ -102,3 +102,57 @@ async def test_small_requests_go_to_every_replica(backend: Backend) -> None:
     )
     assert sorted(r.status for r in replies) == [204, 204, 404]  # the handoff had nothing
     assert best_status(replies, 3) == 204
+
+
+def counted(backend: Backend) -> list[str]:
+    """The URLs of the requests the backend sends from now on."""
+    seen: list[str] = []
+    transport = backend.client._transport
+    handle = transport.handle_async_request
+
+    async def counting(request: httpx.Request) -> httpx.Response:
+        seen.append(str(request.url))
+        return await handle(request)
+
+    transport.handle_async_request = counting  # type: ignore[method-assign]
+    return seen
+
+
+@pytest.mark.parametrize("streamed", [True, False])
+async def test_replicas_on_one_node_go_in_one_request(backend: Backend, streamed: bool) -> None:
+    """The body crosses to the node once. A device the node lacks (507) gives way to a
+    handoff when the body is whole in hand; a streamed body has gone by then, and that
+    replica is left to the quorum."""
+    nodes = [device(0, "sda"), device(1, "sdb"), device(2, "sdz")]
+    seen = counted(backend)
+    at = Timestamp.now()
+    handoffs = iter([device(3, "sdd")])
+    if streamed:
+        replies = await backend.stream_put(
+            nodes, handoffs, url, lambda i: headers_at(at), body(b"abc", b"def")
+        )
+    else:
+        replies = await backend.to_replicas(
+            "PUT", nodes, handoffs, url, lambda i: headers_at(at), b"abcdef", together=True
+        )
+    written = [("sda", 201), ("sdb", 201)] + ([] if streamed else [("sdd", 201)])
+    assert sorted((r.node.device, r.status) for r in replies) == written
+    assert len(seen) == (1 if streamed else 2)
+    assert best_status(replies, 3) == 201
+    assert [await read_back(backend, device(i, n)) for i, n in enumerate(["sda", "sdb"])] == [
+        b"abcdef"
+    ] * 2
+
+
+async def test_replicas_of_an_unreachable_node_move_to_handoffs_together(backend: Backend) -> None:
+    down = [device(0, "sda", port=1), device(1, "sdb", port=1)]
+    nodes = [*down, device(2, "sdc")]
+    handoffs = iter([device(3, "sdd"), device(4, "sde")])
+    at = Timestamp.now()
+    replies = await backend.stream_put(
+        nodes, handoffs, url, lambda i: headers_at(at), body(b"abc", b"def")
+    )
+    # sde is no device of the node: that replica is lost, and two of three make a quorum
+    assert sorted((r.node.device, r.status) for r in replies) == [("sdc", 201), ("sdd", 201)]
+    assert best_status(replies, 3) == 201
+    assert await read_back(backend, device(3, "sdd")) == b"abcdef"

@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from overcast.object import together
 from overcast.object.node.app import make_node_apps
 from overcast.object.node.common import NodeConfig
 from overcast.object.timestamps import Timestamp
@@ -202,3 +203,65 @@ async def test_bad_requests_get_400_not_500(node: Node) -> None:
     await make_container(node)
     bad_limit = await node.container.get("/sda/3/AUTH_a/c?limit=99999")
     assert bad_limit.status_code == 400
+
+
+def replicas_on(devices: list[str], routes: list[str]) -> dict[str, str]:
+    """Headers naming more replicas on this node: ``devices[i]`` tells container ``routes[i]``."""
+    others = [
+        (device, {"X-Container-Device": route, "X-Account-Device": route})
+        for device, route in zip(devices, routes, strict=True)
+    ]
+    return together.ask({}, others)
+
+
+async def test_one_put_writes_every_replica_the_node_holds(node: Node) -> None:
+    """A proxy names the node's other replicas: one body, a copy on each device, each
+    answered in turn, and each device's container replica told of it."""
+    for device in ("sdb", "sdc"):
+        (node.devices / device).mkdir()
+    for device in ("sda", "sdb", "sdc"):
+        made = await node.container.put(
+            f"/{device}/3/AUTH_a/c", headers={"X-Timestamp": node.ts(), **routed(node)}
+        )
+        assert made.status_code == 201
+    body = b"one body, three copies" * 5000
+    made = await put_object(node, "o", body, **replicas_on(["sdb", "sdc"], ["sdb", "sdc"]))
+    assert made.status_code == 200
+    answered = together.answers(made.content, 3)
+    etag = f'"{hashlib.md5(body).hexdigest()}"'
+    assert answered == [(201, {"etag": etag})] * 3
+    for device in ("sda", "sdb", "sdc"):
+        got = await node.object.get(f"/{device}/1/AUTH_a/c/o")
+        assert got.status_code == 200 and got.content == body
+        listing = (await node.container.get(f"/{device}/3/AUTH_a/c")).json()
+        assert [(o["name"], o["bytes"]) for o in listing] == [("o", len(body))]
+
+
+async def test_each_replica_of_a_put_is_answered_for_itself(node: Node) -> None:
+    """A device holding a newer version refuses (409), a device the node lacks is 507,
+    and the others are written all the same."""
+    (node.devices / "sdb").mkdir()
+    newer = node.ts()
+    older = Timestamp.parse(float(newer.split("_")[0]) - 0.5).internal
+    alone = await node.object.put(
+        "/sdb/1/AUTH_a/c/o",
+        content=b"new",
+        headers={"X-Timestamp": newer, "Content-Type": "text/plain"},
+    )
+    assert alone.status_code == 201
+    made = await put_object(
+        node, "o", b"old", **{"X-Timestamp": older}, **replicas_on(["sdb", "sdz"], ["sda", "sda"])
+    )
+    statuses = [status for status, _ in together.answers(made.content, 3) or []]
+    assert statuses == [201, 409, 507]
+    assert (await node.object.get("/sda/1/AUTH_a/c/o")).content == b"old"
+    assert (await node.object.get("/sdb/1/AUTH_a/c/o")).content == b"new"
+
+
+async def test_a_put_that_names_replicas_badly_gets_400(node: Node) -> None:
+    for bad in ("not json", '{"device": "sdb"}', '[{"device": "../etc"}]', '[{"device": 7}]',
+                '[{"device": "sdb", "headers": {"a": 1}}]'):  # fmt: skip
+        refused = await put_object(node, "o", b"x", **{together.REPLICAS: bad})
+        assert refused.status_code == 400, bad
+        assert "X-Backend-Replicas" in refused.text
+    assert (await node.object.get("/sda/1/AUTH_a/c/o")).status_code == 404

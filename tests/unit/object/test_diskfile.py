@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 from pathlib import Path
 
 import pytest
 
 from overcast.object.storage.diskfile import (
+    Copies,
     Corrupt,
     Deleted,
     DiskFile,
@@ -23,9 +26,10 @@ def diskfile(tmp_path: Path, obj: str = "o", policy: int = 0) -> DiskFile:
 
 
 def put(df: DiskFile, body: bytes, at: float, **extra: str) -> None:
+    etag = hashlib.md5(body, usedforsecurity=False).hexdigest()
     with df.writer() as writer:
         writer.write(body)
-        writer.commit({"X-Timestamp": Timestamp.parse(at).internal, "ETag": writer.etag, **extra})
+        writer.commit({"X-Timestamp": Timestamp.parse(at).internal, "ETag": etag, **extra})
 
 
 def test_timestamps_parse_print_and_order() -> None:
@@ -125,3 +129,31 @@ def test_a_large_body_spills_to_disk_as_it_arrives(tmp_path: Path) -> None:
     found = df.current()
     assert found.metadata["X-Timestamp"] == "1700000000.00000"
     assert b"".join(found.chunks()) == b"a" * Writer.SPILL + b"b" * 10 + b"c"
+
+
+@pytest.mark.parametrize("size", [10, 3 * Writer.WRITEBACK + 5])
+def test_copies_write_one_body_to_every_device_with_one_etag(tmp_path: Path, size: int) -> None:
+    """A node holding several replicas hashes a body once and writes it to each device
+    (a large one in batches, its write-back started as it goes)."""
+    body = bytes(range(256)) * (size // 256) + b"x" * (size % 256)
+    files = [
+        DiskFile(tmp_path / device, 0, 7, path_hash("pre", "suf", "AUTH_a", "c", "o"))
+        for device in ("sda", "sdb", "sdc")
+    ]
+    with contextlib.ExitStack() as stack:
+        copies = Copies([stack.enter_context(df.writer()) for df in files])
+        if size < Writer.SPILL:
+            copies.hold([body])
+        else:
+            for start in range(0, size, Writer.SPILL):
+                batch = [body[start : start + Writer.SPILL]]
+                copies.hash_all(batch)
+                for writer in copies.writers:
+                    writer.write_all(batch)
+        copies.commit({"X-Timestamp": "1700000000.00000", "ETag": copies.etag})
+    assert copies.etag == hashlib.md5(body, usedforsecurity=False).hexdigest()
+    assert copies.size == size
+    for df in files:
+        found = df.current()
+        assert found.metadata["ETag"] == copies.etag
+        assert b"".join(found.chunks()) == body
