@@ -51,8 +51,11 @@ CONTAINER_META_PREFIXES = ("x-container-meta-", "x-container-sysmeta-")
 ACCOUNT_META_PREFIXES = ("x-account-meta-", "x-account-sysmeta-")
 ACCOUNT_META = ("x-account-access-control",)
 LISTING_LIMIT = 10_000
-REPORT_DELAY = 0.05
-"""Seconds a container waits after an object change before reporting to its account."""
+REPORT_DELAY = 1.0
+"""Seconds a container waits after an object change before reporting to its account: an
+account's object count and bytes lag its containers' by about this much (Swift's lag by
+its container updater's pass, minutes), and a busy container costs its account one
+synced write per second per replica instead of one per few PUTs."""
 
 
 def db_path_hash(config: NodeConfig, account: str, container: str | None = None) -> str:
